@@ -1,0 +1,40 @@
+/** Schemas of the handlers' events: each handler validates its event before any work starts. */
+import { z } from 'zod';
+import { resolveSettings, type Settings } from './config.ts';
+import { SOURCES } from './keys.ts';
+import type { RunContext, Shard } from './plan.ts';
+import { REDUCE_PHASES } from './reduce.ts';
+
+const settings = z.unknown().transform((raw): Settings => resolveSettings(raw));
+
+/** The run context every worker receives. */
+export const runContextSchema: z.ZodType<RunContext> = z.object({
+  runId: z.string().regex(/^[0-9A-Za-z-]+$/),
+  source: z.string().min(1),
+  target: z.string().min(1),
+  settings,
+  startedAt: z.string(),
+});
+
+const shardSchema: z.ZodType<Shard> = z.object({
+  shardId: z.string().regex(/^[a-z_]+-\d+$/),
+  source: z.enum(SOURCES),
+  keys: z.array(z.string().min(1)),
+  bytes: z.number().int().min(0),
+});
+
+/** The map worker's event: one ItemBatcher batch. */
+export const mapEventSchema = z.object({
+  BatchInput: z.object({ run: runContextSchema }),
+  Items: z.array(shardSchema).min(1),
+});
+
+/** The reducer's event: one bucket of one phase. */
+export const reduceEventSchema = z.object({
+  run: runContextSchema,
+  phase: z.enum(REDUCE_PHASES),
+  bucket: z.number().int().min(0),
+});
+
+/** Commit's event. */
+export const commitEventSchema = z.object({ run: runContextSchema });

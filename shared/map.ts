@@ -1,0 +1,204 @@
+/**
+ * The map worker: reads its shards' objects with bounded in-flight reads, validates every record, records
+ * rejects, and writes the shuffle: each dataset hash-partitioned on its own reduce key.
+ */
+import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName } from './keys.ts';
+import type { RunContext, Shard } from './plan.ts';
+import { RAW_LIMIT, readRecords } from './reader.ts';
+import { Shuffle } from './shuffle.ts';
+import { openStore } from './store.ts';
+import { checkLogEvent, checkSongRecord, countMissing, joinKey, songplayId } from './validate.ts';
+
+/** Counts for one source within a shard: read = loaded + rejected. */
+export interface SourceCounts {
+  objects: number;
+  bytes: number;
+  read: number;
+  loaded: number;
+  rejected: number;
+}
+
+/** What a map worker leaves behind for Commit, per shard. */
+export interface MapStats {
+  shardId: string;
+  source: SourceName;
+  counts: SourceCounts;
+  rejectReasons: Record<string, number>;
+  rows: Partial<Record<ShuffleName, number>>;
+  shuffleBytes: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** The map worker's whole input: one ItemBatcher batch. */
+export interface MapBatch {
+  BatchInput: { run: RunContext };
+  Items: Shard[];
+}
+
+/** Processes every shard of a batch; returns only counts (the state payload stays small). */
+export async function mapBatch(batch: MapBatch): Promise<{ shards: number; read: number; rejected: number }> {
+  let read = 0;
+  let rejected = 0;
+  for (const shard of batch.Items) {
+    const stats = await mapShard(batch.BatchInput.run, shard);
+    read += stats.counts.read;
+    rejected += stats.counts.rejected;
+  }
+  return { shards: batch.Items.length, read, rejected };
+}
+
+/** One reject line (docs/contract.md). */
+interface RejectLine {
+  source: SourceName;
+  key: string;
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+/** Processes one shard. */
+export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats> {
+  const startedAt = new Date().toISOString();
+  const source = openStore(run.source);
+  const target = openStore(run.target);
+  const { buckets, maxRecordBytes, readConcurrency } = run.settings;
+  const out = new Shuffle(buckets);
+  const counts: SourceCounts = { objects: 0, bytes: 0, read: 0, loaded: 0, rejected: 0 };
+  const rejectReasons: Record<string, number> = {};
+  const accept = shard.source === 'song_data' ? acceptSong : acceptEvent;
+
+  await forEachLimited(shard.keys, readConcurrency, async (key) => {
+    const rejects: RejectLine[] = [];
+    let bytes = 0;
+    const counted = (async function* () {
+      for await (const chunk of source.stream(key)) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+    })();
+    for await (const record of readRecords(counted, maxRecordBytes)) {
+      counts.read++;
+      const reason = 'reason' in record ? record.reason : accept(out, record.value, key, record.line);
+      if (reason === undefined) {
+        counts.loaded++;
+        continue;
+      }
+      counts.rejected++;
+      rejectReasons[reason] = (rejectReasons[reason] ?? 0) + 1;
+      const raw = 'raw' in record ? record.raw : JSON.stringify(record.value).slice(0, RAW_LIMIT);
+      rejects.push({ source: shard.source, key, line: record.line, reason, raw });
+    }
+    counts.objects++;
+    counts.bytes += bytes;
+    if (rejects.length > 0) await target.put(rejectsKey(key), `${rejects.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  });
+
+  const shuffleBytes = await out.write(target, run.runId, shard.shardId);
+  const stats: MapStats = {
+    shardId: shard.shardId,
+    source: shard.source,
+    counts,
+    rejectReasons,
+    rows: out.rowCounts(),
+    shuffleBytes,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+  await target.put(mapStatsKey(run.runId, shard.shardId), JSON.stringify(stats));
+  return stats;
+}
+
+/** Adds a song record's rows to the shuffle, or returns why it is rejected. */
+function acceptSong(out: Shuffle, value: unknown, key: string, line: number): string | undefined {
+  const checked = checkSongRecord(value);
+  if (!checked.ok) return checked.reason;
+  const s = checked.row;
+  out.add('songs', s.song_id, {
+    song_id: s.song_id,
+    title: s.title,
+    artist_id: s.artist_id,
+    year: s.year,
+    duration: s.duration,
+    artist_name: s.artist_name,
+    missing: countMissing(
+      s.title,
+      s.artist_id,
+      s.year,
+      s.duration,
+      s.artist_name,
+      s.artist_location,
+      s.artist_latitude,
+      s.artist_longitude,
+    ),
+    src: key,
+    line,
+  });
+  out.add('artists', s.artist_id, {
+    artist_id: s.artist_id,
+    name: s.artist_name,
+    location: s.artist_location,
+    latitude: s.artist_latitude,
+    longitude: s.artist_longitude,
+    missing: countMissing(s.artist_name, s.artist_location, s.artist_latitude, s.artist_longitude),
+    src: key,
+    line,
+  });
+  return undefined;
+}
+
+/** Adds an event's rows to the shuffle, or returns why it is rejected. */
+function acceptEvent(out: Shuffle, value: unknown, key: string, line: number): string | undefined {
+  const checked = checkLogEvent(value);
+  if (!checked.ok) return checked.reason;
+  const e = checked.row;
+  if (e.userId !== null) {
+    out.add('users', e.userId, {
+      user_id: e.userId,
+      first_name: e.firstName,
+      last_name: e.lastName,
+      gender: e.gender,
+      level: e.level,
+      ts: e.ts,
+      missing: countMissing(e.firstName, e.lastName, e.gender, e.level),
+      src: key,
+      line,
+    });
+  }
+  if (e.page !== 'NextSong') return undefined;
+  const id = songplayId(e);
+  const names = joinKey(e.song, e.artist);
+  out.add('events', id, {
+    songplay_id: id,
+    start_time: e.ts,
+    user_id: e.userId,
+    level: e.level,
+    song: names ? names.title : null,
+    artist: names ? names.artist : null,
+    length: e.length,
+    session_id: e.sessionId,
+    location: e.location,
+    user_agent: e.userAgent,
+    missing: countMissing(e.userId, e.level, e.song, e.artist, e.length, e.sessionId, e.location, e.userAgent),
+    src: key,
+    line,
+  });
+  out.add('times', String(e.ts), { start_time: e.ts });
+  return undefined;
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

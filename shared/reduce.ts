@@ -1,0 +1,141 @@
+/**
+ * The reducers. Each owns one bucket of every shuffle dataset. Two phases, because the song precedence winner
+ * must be known before the join (the same winner serves the songs table and the join):
+ * - `dimensions`: dedupe songs, artists, users, songplays; distinct times; write those tables; re-shuffle the
+ *   song winners and the unique plays on the join key.
+ * - `facts`: join the plays with the songs of their join key and write songplays.
+ */
+
+import { encodeParquet, type Row } from './columnar.ts';
+import type { TableName } from './config.ts';
+import { partitionPath, reduceStatsKey, type ShuffleName, tableFileKey } from './keys.ts';
+import type { RunContext } from './plan.ts';
+import { TABLE_COLUMNS } from './schemas.ts';
+import { readBucket, Shuffle } from './shuffle.ts';
+import { type ObjectStore, openStore } from './store.ts';
+import { timeParts } from './time.ts';
+import { byLatest, byPrecedence, dedupe, distinct, joinShuffleKey, joinSongplays } from './transform.ts';
+
+/** The reduce phases, in order. */
+export const REDUCE_PHASES = ['dimensions', 'facts'] as const;
+export type ReducePhase = (typeof REDUCE_PHASES)[number];
+
+/** One written table file. */
+export interface TableFile {
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+/** What a reducer leaves behind for Commit. */
+export interface ReduceStats {
+  phase: ReducePhase;
+  bucket: number;
+  rowsIn: number;
+  tables: Partial<Record<TableName, { rows: number; files: TableFile[] }>>;
+  shuffleBytes: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** A reducer's input: one item of the reduce Map. */
+export interface ReduceEvent {
+  run: RunContext;
+  phase: ReducePhase;
+  bucket: number;
+}
+
+/** Reduces one bucket in one phase. */
+export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number; rows: number }> {
+  const { run, phase, bucket } = event;
+  const startedAt = new Date().toISOString();
+  const store = openStore(run.target);
+  const stats: ReduceStats = { phase, bucket, rowsIn: 0, tables: {}, shuffleBytes: 0, startedAt, finishedAt: '' };
+  const input = async (name: ShuffleName): Promise<Row[]> => {
+    const rows = await readBucket(store, run.runId, name, bucket);
+    stats.rowsIn += rows.length;
+    return rows;
+  };
+  const write = async (table: TableName, rows: Row[]): Promise<void> => {
+    stats.tables[table] = { rows: rows.length, files: await writeTable(store, run, table, bucket, rows) };
+  };
+
+  if (phase === 'dimensions') {
+    const songs = dedupe(await input('songs'), 'song_id', byPrecedence);
+    await write('songs', songs);
+    await write('artists', dedupe(await input('artists'), 'artist_id', byPrecedence));
+    await write('users', dedupe(await input('users'), 'user_id', byLatest));
+    await write(
+      'time',
+      distinct(await input('times'), 'start_time').map((r) => ({ ...timeParts(r.start_time as number) })),
+    );
+    // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
+    const next = new Shuffle(run.settings.buckets);
+    for (const s of songs) {
+      if (s.title === null || s.artist_name === null) continue;
+      const title = (s.title as string).trim();
+      const artist = (s.artist_name as string).trim();
+      next.add('songkeys', joinShuffleKey(title, artist), {
+        song_id: s.song_id ?? null,
+        artist_id: s.artist_id ?? null,
+        title,
+        artist_name: artist,
+        duration: s.duration ?? null,
+      });
+    }
+    for (const p of dedupe(await input('events'), 'songplay_id', byPrecedence)) {
+      // Plays that cannot match spread by id instead of piling into one bucket.
+      const key =
+        p.song !== null && p.artist !== null
+          ? joinShuffleKey(p.song as string, p.artist as string)
+          : (p.songplay_id as string);
+      next.add('plays', key, p);
+    }
+    stats.shuffleBytes = await next.write(store, run.runId, `r${bucket}`);
+  } else {
+    await write('songplays', joinSongplays(await input('plays'), await input('songkeys')));
+  }
+  stats.finishedAt = new Date().toISOString();
+  await store.put(reduceStatsKey(run.runId, phase, bucket), JSON.stringify(stats));
+  return { bucket, rows: Object.values(stats.tables).reduce((n, t) => n + t.rows, 0) };
+}
+
+/** Values of a table's partition columns for one row (songplays derive year and month from start_time). */
+function partitionValues(table: TableName, columns: readonly string[], row: Row): (string | number | null)[] {
+  return columns.map((c) => {
+    if (table === 'songplays' && (c === 'year' || c === 'month')) {
+      const d = new Date(row.start_time as number);
+      return c === 'year' ? d.getUTCFullYear() : d.getUTCMonth() + 1;
+    }
+    return row[c] ?? null;
+  });
+}
+
+/** Writes one Parquet file per partition, partition columns moved into the path; rows sorted by key. */
+async function writeTable(
+  store: ObjectStore,
+  run: RunContext,
+  table: TableName,
+  bucket: number,
+  rows: Row[],
+): Promise<TableFile[]> {
+  const partitionColumns = run.settings.partitions[table];
+  const fileColumns = TABLE_COLUMNS[table].filter((c) => !partitionColumns.includes(c.name));
+  const key = (TABLE_COLUMNS[table][0] as { name: string }).name;
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const path = partitionPath(partitionColumns, partitionValues(table, partitionColumns, row));
+    const group = groups.get(path);
+    if (group) group.push(row);
+    else groups.set(path, [row]);
+  }
+  const files: TableFile[] = [];
+  for (const [path, group] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    group.sort((a, b) => ((a[key] as string | number) < (b[key] as string | number) ? -1 : 1));
+    const body = encodeParquet(fileColumns, group);
+    const fileKey = tableFileKey(table, path, run.runId, bucket);
+    await store.put(fileKey, body);
+    files.push({ key: fileKey, rows: group.length, bytes: body.length });
+  }
+  return files;
+}

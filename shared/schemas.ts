@@ -1,0 +1,135 @@
+/**
+ * Declared Arrow schemas: the tables of the contract (docs/contract.md) and the shuffle datasets between
+ * map and reduce. Never inferred: inference turns strings into dictionaries and drops all-null columns.
+ */
+import * as arrow from 'apache-arrow';
+import type { TableName } from './config.ts';
+import type { ShuffleName } from './keys.ts';
+
+/** Column kinds the pipeline uses. Rows hold plain JS values: numbers (int64 too), strings, null. */
+export type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'timestamp';
+
+/** A declared column. */
+export interface Column {
+  name: string;
+  kind: ColumnKind;
+}
+
+const col = (name: string, kind: ColumnKind): Column => ({ name, kind });
+
+/** The tables' columns, in order (partition columns included: the writer moves them into the path). */
+export const TABLE_COLUMNS: Record<TableName, readonly Column[]> = {
+  songplays: [
+    col('songplay_id', 'utf8'),
+    col('start_time', 'timestamp'),
+    col('user_id', 'utf8'),
+    col('level', 'utf8'),
+    col('song_id', 'utf8'),
+    col('artist_id', 'utf8'),
+    col('session_id', 'int64'),
+    col('location', 'utf8'),
+    col('user_agent', 'utf8'),
+  ],
+  users: [
+    col('user_id', 'utf8'),
+    col('first_name', 'utf8'),
+    col('last_name', 'utf8'),
+    col('gender', 'utf8'),
+    col('level', 'utf8'),
+  ],
+  songs: [
+    col('song_id', 'utf8'),
+    col('title', 'utf8'),
+    col('artist_id', 'utf8'),
+    col('year', 'int32'),
+    col('duration', 'float64'),
+  ],
+  artists: [
+    col('artist_id', 'utf8'),
+    col('name', 'utf8'),
+    col('location', 'utf8'),
+    col('latitude', 'float64'),
+    col('longitude', 'float64'),
+  ],
+  time: [
+    col('start_time', 'timestamp'),
+    col('hour', 'int32'),
+    col('day', 'int32'),
+    col('week', 'int32'),
+    col('month', 'int32'),
+    col('year', 'int32'),
+    col('weekday', 'int32'),
+  ],
+};
+
+/** Provenance carried through the shuffle so precedence can be decided without arrival order. */
+const provenance = [col('missing', 'int32'), col('src', 'utf8'), col('line', 'int32')];
+
+/** The shuffle datasets' columns. */
+export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
+  songs: [
+    col('song_id', 'utf8'),
+    col('title', 'utf8'),
+    col('artist_id', 'utf8'),
+    col('year', 'int32'),
+    col('duration', 'float64'),
+    col('artist_name', 'utf8'),
+    ...provenance,
+  ],
+  artists: [...TABLE_COLUMNS.artists, ...provenance],
+  users: [...TABLE_COLUMNS.users, col('ts', 'timestamp'), ...provenance],
+  events: [
+    col('songplay_id', 'utf8'),
+    col('start_time', 'timestamp'),
+    col('user_id', 'utf8'),
+    col('level', 'utf8'),
+    col('song', 'utf8'),
+    col('artist', 'utf8'),
+    col('length', 'float64'),
+    col('session_id', 'int64'),
+    col('location', 'utf8'),
+    col('user_agent', 'utf8'),
+    ...provenance,
+  ],
+  times: [col('start_time', 'timestamp')],
+  plays: [
+    col('songplay_id', 'utf8'),
+    col('start_time', 'timestamp'),
+    col('user_id', 'utf8'),
+    col('level', 'utf8'),
+    col('song', 'utf8'),
+    col('artist', 'utf8'),
+    col('length', 'float64'),
+    col('session_id', 'int64'),
+    col('location', 'utf8'),
+    col('user_agent', 'utf8'),
+  ],
+  songkeys: [
+    col('song_id', 'utf8'),
+    col('artist_id', 'utf8'),
+    col('title', 'utf8'),
+    col('artist_name', 'utf8'),
+    col('duration', 'float64'),
+  ],
+};
+
+/** The Arrow type of a column kind (timestamps are ms since the epoch, UTC: Parquet isAdjustedToUTC=true). */
+export function arrowType(kind: ColumnKind): arrow.DataType {
+  switch (kind) {
+    case 'utf8':
+      return new arrow.Utf8();
+    case 'int32':
+      return new arrow.Int32();
+    case 'int64':
+      return new arrow.Int64();
+    case 'float64':
+      return new arrow.Float64();
+    case 'timestamp':
+      return new arrow.Timestamp(arrow.TimeUnit.MILLISECOND, 'UTC');
+  }
+}
+
+/** An Arrow schema for declared columns. */
+export function arrowSchema(columns: readonly Column[]): arrow.Schema {
+  return new arrow.Schema(columns.map((c) => new arrow.Field(c.name, arrowType(c.kind), true)));
+}

@@ -1,0 +1,277 @@
+/**
+ * The one module that touches storage. An ObjectStore is rooted at a location (a local directory or
+ * `s3://bucket/prefix`) and speaks in keys relative to that root; the core never knows which backend it has.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { ConfigError, StorageError, TransientError } from './errors.ts';
+
+/** One listed object. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Changes when the content changes (S3 ETag; size and mtime on the filesystem). */
+  etag: string;
+}
+
+/** Where an object lives in S3 terms: what a Distributed Map's ItemReader is given. */
+export interface ObjectLocation {
+  Bucket: string;
+  Key: string;
+}
+
+/** Storage as the pipeline sees it. */
+export interface ObjectStore {
+  /** The root this store was opened on. */
+  readonly uri: string;
+  /** Every object under a prefix, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** A whole object. */
+  get(key: string): Promise<Uint8Array>;
+  /** An object as a stream of chunks, for objects that must not be held whole. */
+  stream(key: string): AsyncIterable<Uint8Array>;
+  /** Writes an object whole; readers never see a partial object. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Removes objects; missing ones are fine. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** The object's bucket and full key. */
+  locate(key: string): ObjectLocation;
+}
+
+/** Opens a store on a directory path, `file://` URL or `s3://bucket/prefix`. */
+export function openStore(uri: string): ObjectStore {
+  if (uri.startsWith('s3://')) {
+    const rest = uri.slice('s3://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash < 0 ? rest : rest.slice(0, slash);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`bad S3 bucket name in ${uri}`);
+    let prefix = slash < 0 ? '' : rest.slice(slash + 1);
+    if (prefix && !prefix.endsWith('/')) prefix += '/';
+    return new S3Store(uri, bucket, prefix);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://')) {
+    throw new ConfigError(`unsupported location ${uri}: use a directory or s3://bucket/prefix`);
+  }
+  const root = uri.startsWith('file://') ? fileURLToPath(uri) : resolve(uri);
+  return new FsStore(root);
+}
+
+/** Opens the store an ItemReader location points into (the local runner's stand-in for Step Functions). */
+export function openLocation(location: ObjectLocation): { store: ObjectStore; key: string } {
+  const root = location.Bucket.startsWith('file://') ? location.Bucket : `s3://${location.Bucket}`;
+  return { store: openStore(root), key: location.Key };
+}
+
+/** Concatenates chunks. */
+export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const c of chunks) {
+    parts.push(c);
+    length += c.length;
+  }
+  return Buffer.concat(parts, length);
+}
+
+class FsStore implements ObjectStore {
+  readonly uri: string;
+  constructor(private readonly root: string) {
+    this.uri = root;
+  }
+
+  private path(key: string): string {
+    const full = resolve(this.root, key);
+    // A key must never reach outside the root (`../` in a key is an input error, not a path to follow).
+    if (full !== this.root && !full.startsWith(this.root + sep)) throw new ConfigError(`key escapes the store: ${key}`);
+    return full;
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    // Walk from the deepest directory the prefix names, then filter by the full prefix.
+    const cut = prefix.lastIndexOf('/');
+    const start = this.path(cut < 0 ? '.' : prefix.slice(0, cut));
+    const found: ObjectInfo[] = [];
+    await this.walk(start, prefix, found);
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    yield* found;
+  }
+
+  private async walk(dir: string, prefix: string, out: ObjectInfo[]): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return;
+      throw new StorageError(`cannot list ${dir}`, { cause: error });
+    }
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await this.walk(full, prefix, out);
+      } else if (entry.isFile() && !entry.name.includes('.tmp-')) {
+        const key = relative(this.root, full).split(sep).join('/');
+        if (!key.startsWith(prefix)) continue;
+        const s = await stat(full);
+        out.push({ key, size: s.size, etag: `${s.size}-${Math.trunc(s.mtimeMs)}` });
+      }
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      return await readFile(this.path(key));
+    } catch (error) {
+      throw new StorageError(`cannot read ${this.describe(key)}`, { cause: error });
+    }
+  }
+
+  async *stream(key: string): AsyncIterable<Uint8Array> {
+    try {
+      yield* createReadStream(this.path(key), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+    } catch (error) {
+      throw new StorageError(`cannot read ${this.describe(key)}`, { cause: error });
+    }
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    const full = this.path(key);
+    // Write beside, then rename: a reader never sees half a file, a killed writer leaves only a temp file.
+    const temp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(temp, body);
+      await rename(temp, full);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new StorageError(`cannot write ${this.describe(key)}`, { cause: error });
+    }
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) await rm(this.path(key), { force: true });
+  }
+
+  locate(key: string): ObjectLocation {
+    return { Bucket: `file://${this.root}`, Key: key };
+  }
+
+  private describe(key: string): string {
+    return isAbsolute(key) ? key : join(this.root, key);
+  }
+}
+
+const s3Clients = new Map<string, S3Client>();
+
+/** One client per endpoint, created once: `AWS_ENDPOINT_URL_S3` points everything at an S3-compatible server. */
+function s3Client(): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? '';
+  let client = s3Clients.get(endpoint);
+  if (!client) {
+    client = new S3Client({
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      // Checksums only when S3 requires them: flexible checksums corrupt streamed bodies on some S3-compatible servers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 5,
+    });
+    s3Clients.set(endpoint, client);
+  }
+  return client;
+}
+
+class S3Store implements ObjectStore {
+  constructor(
+    readonly uri: string,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(`list s3://${this.bucket}/${this.prefix}${prefix}`, () =>
+        s3Client().send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        ),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.endsWith('/')) continue;
+        yield { key: o.Key.slice(this.prefix.length), size: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', '') };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    return readAll(this.stream(key));
+  }
+
+  async *stream(key: string): AsyncIterable<Uint8Array> {
+    const where = `s3://${this.bucket}/${this.prefix}${key}`;
+    const out = await this.call(`read ${where}`, () =>
+      s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })),
+    );
+    if (!out.Body) throw new StorageError(`empty response reading ${where}`);
+    yield* out.Body as AsyncIterable<Uint8Array>;
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, () =>
+      s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body })),
+    );
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.prefix + k }));
+      await this.call(`delete in s3://${this.bucket}/${this.prefix}`, () =>
+        s3Client().send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })),
+      );
+    }
+  }
+
+  locate(key: string): ObjectLocation {
+    return { Bucket: this.bucket, Key: this.prefix + key };
+  }
+
+  /** Classifies failures: throttling and network faults are transient, the rest are permanent. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      const code = (error as { code?: string; name?: string }).code ?? (error as Error).name;
+      const transient =
+        (status !== undefined && (status >= 500 || status === 429)) ||
+        [
+          'SlowDown',
+          'ThrottlingException',
+          'RequestTimeout',
+          'ECONNRESET',
+          'ETIMEDOUT',
+          'EPIPE',
+          'TimeoutError',
+        ].includes(code);
+      const Kind = transient ? TransientError : StorageError;
+      throw new Kind(`cannot ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}

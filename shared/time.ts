@@ -1,0 +1,36 @@
+/** The time dimension's breakdown of a timestamp, always in UTC whatever the machine's time zone. */
+
+/** One row of the time table. */
+export interface TimeParts {
+  start_time: number;
+  hour: number;
+  day: number;
+  /** ISO-8601 week number (1–53). */
+  week: number;
+  month: number;
+  year: number;
+  /** ISO weekday: 1 = Monday … 7 = Sunday. */
+  weekday: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Breaks an epoch-millisecond timestamp into the time table's columns. */
+export function timeParts(ms: number): TimeParts {
+  const d = new Date(ms);
+  const weekday = d.getUTCDay() === 0 ? 7 : d.getUTCDay();
+  // ISO week: the week that holds this week's Thursday, counted in Thursday's year.
+  const dayStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  const thursday = new Date(dayStart + (4 - weekday) * DAY_MS);
+  const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday.getTime() - yearStart) / DAY_MS / 7) + 1;
+  return {
+    start_time: ms,
+    hour: d.getUTCHours(),
+    day: d.getUTCDate(),
+    week,
+    month: d.getUTCMonth() + 1,
+    year: d.getUTCFullYear(),
+    weekday,
+  };
+}

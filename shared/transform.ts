@@ -1,0 +1,92 @@
+/** The reducers' pure transforms: hashing, precedence, dedupe, and the songplays join. */
+import type { Row } from './columnar.ts';
+
+/** FNV-1a over UTF-16 code units: a stable bucket for a key on every machine and run. */
+export function bucketOf(key: string, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % buckets;
+}
+
+/** The join's shuffle key: both names, joined by a separator no name holds. */
+export const joinShuffleKey = (title: string, artist: string): string => `${title}\u0000${artist}`;
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Precedence between records of one key (DESIGN.md): fewest missing values, then the smallest source key,
+ * then the smallest line. Independent of arrival order, so incremental loads equal a full load.
+ */
+export function byPrecedence(a: Row, b: Row): number {
+  return (
+    (a.missing as number) - (b.missing as number) ||
+    compareText(a.src as string, b.src as string) ||
+    (a.line as number) - (b.line as number)
+  );
+}
+
+/** Users: the latest event by ts wins; precedence breaks ties. */
+export const byLatest = (a: Row, b: Row): number => (b.ts as number) - (a.ts as number) || byPrecedence(a, b);
+
+/** One row per key: the first under `compare`. */
+export function dedupe(rows: Iterable<Row>, key: string, compare: (a: Row, b: Row) => number): Row[] {
+  const winners = new Map<unknown, Row>();
+  for (const row of rows) {
+    const k = row[key];
+    const current = winners.get(k);
+    if (current === undefined || compare(row, current) < 0) winners.set(k, row);
+  }
+  return [...winners.values()];
+}
+
+/** Distinct values of one column. */
+export function distinct(rows: Iterable<Row>, key: string): Row[] {
+  const seen = new Map<unknown, Row>();
+  for (const row of rows) if (!seen.has(row[key])) seen.set(row[key], row);
+  return [...seen.values()];
+}
+
+/** The largest duration difference that still counts as the same recording (seconds). */
+export const DURATION_TOLERANCE = 0.01;
+
+/**
+ * Matches plays to songs on (title, artist name) and a duration within the tolerance; the closest duration
+ * wins, then the smallest song_id. Returns the songplays rows, matched or not.
+ */
+export function joinSongplays(plays: readonly Row[], songs: readonly Row[]): Row[] {
+  const index = new Map<string, Row[]>();
+  for (const s of songs) {
+    const k = joinShuffleKey(s.title as string, s.artist_name as string);
+    const list = index.get(k);
+    if (list) list.push(s);
+    else index.set(k, [s]);
+  }
+  return plays.map((p) => {
+    let best: Row | undefined;
+    let bestDiff = Number.POSITIVE_INFINITY;
+    if (p.song !== null && p.artist !== null && p.length !== null) {
+      for (const s of index.get(joinShuffleKey(p.song as string, p.artist as string)) ?? []) {
+        const diff = Math.abs((p.length as number) - (s.duration as number));
+        if (diff >= DURATION_TOLERANCE) continue;
+        if (diff < bestDiff || (diff === bestDiff && (s.song_id as string) < ((best as Row).song_id as string))) {
+          best = s;
+          bestDiff = diff;
+        }
+      }
+    }
+    return {
+      songplay_id: p.songplay_id ?? null,
+      start_time: p.start_time ?? null,
+      user_id: p.user_id ?? null,
+      level: p.level ?? null,
+      song_id: best ? (best.song_id as string) : null,
+      artist_id: best ? (best.artist_id as string) : null,
+      session_id: p.session_id ?? null,
+      location: p.location ?? null,
+      user_agent: p.user_agent ?? null,
+    };
+  });
+}
