@@ -3,7 +3,7 @@
  * `s3://bucket/prefix`) and speaks in keys relative to that root; the core never knows which backend it has.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -158,7 +158,24 @@ class FsStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await rm(this.path(key), { force: true });
+    const parents = new Set<string>();
+    for (const key of keys) {
+      const full = this.path(key);
+      await rm(full, { force: true });
+      parents.add(dirname(full));
+    }
+    // S3 has no folders: prune the ones left empty, so a directory listing looks like the bucket would.
+    for (const dir of [...parents].sort((a, b) => b.length - a.length)) await this.pruneEmpty(dir);
+  }
+
+  private async pruneEmpty(dir: string): Promise<void> {
+    for (let d = dir; d !== this.root && d.startsWith(this.root + sep); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return; // not empty (or already gone): stop climbing
+      }
+    }
   }
 
   locate(key: string): ObjectLocation {

@@ -50,8 +50,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Checks one log record. */
 export function checkLogEvent(value: unknown): Checked<LogEvent> {
   if (!isObject(value)) return { ok: false, reason: 'not a JSON object' };
-  const ts = value.ts;
-  if (typeof ts !== 'number' || !Number.isFinite(ts) || Math.abs(ts) > MAX_TS) {
+  const ts = typeof value.ts === 'number' ? Math.trunc(value.ts) : Number.NaN;
+  if (!Number.isFinite(ts) || Math.abs(ts) > MAX_TS) {
     return { ok: false, reason: 'ts is not a finite number' };
   }
   if (typeof value.page !== 'string') return { ok: false, reason: 'page is not a string' };
@@ -59,7 +59,7 @@ export function checkLogEvent(value: unknown): Checked<LogEvent> {
   return {
     ok: true,
     row: {
-      ts: Math.trunc(ts),
+      ts: ts + 0, // + 0 turns -0 into 0
       page: value.page,
       userId: str(value.userId),
       firstName: repaired(value.firstName),

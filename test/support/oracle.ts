@@ -24,7 +24,7 @@ export interface ExpectedTables {
     gender: string | null;
     level: string | null;
   }[];
-  songs: { song_id: string; title: string; artist_id: string; year: number | null; duration: number }[];
+  songs: { song_id: string; title: string | null; artist_id: string; year: number | null; duration: number }[];
   artists: {
     artist_id: string;
     name: string | null;
@@ -280,7 +280,7 @@ function readSource(
 
 interface SongRecord extends Ranked {
   song_id: string;
-  title: string;
+  title: string | null;
   artist_id: string;
   year: number | null;
   duration: number;
@@ -316,8 +316,9 @@ function validateSong(r: RawRecord): SongRecord | string {
   if (song_id === null) return 'song_id is missing or empty';
   const artist_id = str(v, 'artist_id');
   if (artist_id === null) return 'artist_id is missing or empty';
+  // An empty title is still a string: the record loads with a null title.
+  if (typeof v.title !== 'string') return 'title is not a string';
   const title = repairedStr(v, 'title');
-  if (title === null) return 'title is not a string';
   const duration = finite(v, 'duration');
   if (duration === null) return 'duration is not a finite number';
   const rawYear = int32(v, 'year');
@@ -355,8 +356,8 @@ function validateLog(r: RawRecord): LogRecord | string {
   const rawTs = finite(v, 'ts');
   const ts = rawTs === null ? null : Math.trunc(rawTs) + 0; // + 0 turns -0 into 0
   if (ts === null || Math.abs(ts) > MAX_DATE_MS) return 'ts is not a finite number';
-  const page = str(v, 'page');
-  if (page === null) return 'page is not a string';
+  if (typeof v.page !== 'string') return 'page is not a string';
+  const page = v.page;
   return {
     key: r.key,
     line: r.line,
@@ -371,7 +372,7 @@ function validateLog(r: RawRecord): LogRecord | string {
     gender: str(v, 'gender'),
     level: str(v, 'level'),
     location: repairedStr(v, 'location'),
-    userAgent: str(v, 'userAgent'),
+    userAgent: emptyToNull(stripQuotes(str(v, 'userAgent'))),
     song: repairedStr(v, 'song'),
     artist: repairedStr(v, 'artist'),
   };
@@ -418,6 +419,8 @@ function songplayId(e: LogRecord): string {
   return createHash('sha256').update(parts.join('|'), 'utf8').digest('hex').slice(0, 32);
 }
 
+const emptyToNull = (s: string | null): string | null => (s === '' ? null : s);
+
 function stripQuotes(s: string | null): string | null {
   if (s !== null && s.length >= 2 && s.startsWith('"') && s.endsWith('"')) return s.slice(1, -1);
   return s;
@@ -431,7 +434,7 @@ function joinSong(e: LogRecord, songs: SongRecord[]): SongRecord | null {
   const artist = e.artist.trim();
   let best: SongRecord | null = null;
   for (const s of songs) {
-    if (s.artist_name === null) continue;
+    if (s.artist_name === null || s.title === null) continue;
     if (s.title.trim() !== title || s.artist_name.trim() !== artist) continue;
     const diff = Math.abs(length - s.duration);
     if (!(diff < 0.01)) continue;
@@ -540,7 +543,7 @@ export function computeExpected(sourceDir: string, options?: { maxRecordBytes?: 
       artist_id: match?.artist_id ?? null,
       session_id: p.sessionId,
       location: p.location,
-      user_agent: stripQuotes(p.userAgent),
+      user_agent: p.userAgent,
     };
   });
 

@@ -1,0 +1,227 @@
+/**
+ * The user's command.
+ * @example npm start                                   # the bundled sample into ./lake
+ * @example npm start -- --source s3://raw/sparkify --target ./lake --buckets 16
+ * @example npm run generate -- --out ./data --songs 1000 --events 20000
+ */
+import { parseArgs } from 'node:util';
+import type { RunReport } from '../shared/commit.ts';
+import { DEFAULT_SETTINGS, TABLES, type TableName } from '../shared/config.ts';
+import { describeError } from '../shared/errors.ts';
+import { runReportKey } from '../shared/keys.ts';
+import type { PlanResult } from '../shared/plan.ts';
+import { openStore } from '../shared/store.ts';
+import { LocalExecutionError, type Progress, runLocal } from '../statemachine/local-runner.ts';
+import { generate } from './generate.ts';
+
+/** The bundled sample `npm start` runs on (made by `npm run generate`, see cli/sample/README.md). */
+export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
+
+const USAGE = `Usage:
+  sparkify run [--source DIR|s3://bucket/prefix] [--target DIR|s3://bucket/prefix] [options]
+  sparkify generate --out DIR [--songs N] [--events M] [--seed S] [--bad N]
+
+run options (defaults in brackets):
+  --source URI              input holding song_data/ and log_data/ [the bundled sample]
+  --target URI              the lake [./lake]
+  --buckets N               reduce buckets [${DEFAULT_SETTINGS.buckets}]
+  --shard-files N           input files per map shard [${DEFAULT_SETTINGS.shardFiles}]
+  --shard-bytes N           input bytes per map shard [${DEFAULT_SETTINGS.shardBytes}]
+  --shards-per-batch N      shards per map invocation [${DEFAULT_SETTINGS.shardsPerBatch}]
+  --read-concurrency N      GETs in flight per map worker [${DEFAULT_SETTINGS.readConcurrency}]
+  --reject-limit X          fail when a source's rejected/read exceeds X [${DEFAULT_SETTINGS.rejectLimit}]
+  --max-record-bytes N      larger records are rejected [${DEFAULT_SETTINGS.maxRecordBytes}]
+  --partition TABLE=COLS    partition columns, e.g. songs=year,artist_id (repeatable; TABLE= for none)
+  --json                    print the run report as JSON instead of the summary
+S3 URIs use the default AWS credential chain; AWS_ENDPOINT_URL_S3 points them at any S3-compatible server.`;
+
+/** Thrown for a bad command line: printed with the usage. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
+  return n;
+}
+
+/** Builds the execution input from `run` options. */
+export function runInputFromArgs(argv: string[]): { input: Record<string, unknown>; json: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      source: { type: 'string' },
+      target: { type: 'string', default: 'lake' },
+      buckets: { type: 'string' },
+      'shard-files': { type: 'string' },
+      'shard-bytes': { type: 'string' },
+      'shards-per-batch': { type: 'string' },
+      'read-concurrency': { type: 'string' },
+      'reject-limit': { type: 'string' },
+      'max-record-bytes': { type: 'string' },
+      partition: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const partitions: Partial<Record<TableName, string[]>> = {};
+  for (const spec of values.partition ?? []) {
+    const [table, cols] = spec.split('=', 2);
+    if (!TABLES.includes(table as TableName) || cols === undefined) {
+      throw new UsageError(`--partition takes TABLE=COL,COL with TABLE one of ${TABLES.join(', ')}; got "${spec}"`);
+    }
+    partitions[table as TableName] = cols === '' ? [] : cols.split(',');
+  }
+  const settings = Object.fromEntries(
+    Object.entries({
+      buckets: intOption(values.buckets, 'buckets'),
+      shardFiles: intOption(values['shard-files'], 'shard-files'),
+      shardBytes: intOption(values['shard-bytes'], 'shard-bytes'),
+      shardsPerBatch: intOption(values['shards-per-batch'], 'shards-per-batch'),
+      readConcurrency: intOption(values['read-concurrency'], 'read-concurrency'),
+      rejectLimit: intOption(values['reject-limit'], 'reject-limit'),
+      maxRecordBytes: intOption(values['max-record-bytes'], 'max-record-bytes'),
+      partitions: Object.keys(partitions).length > 0 ? partitions : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const source = values.source ?? decodeURIComponent(SAMPLE_DIR.pathname);
+  return { input: { source, target: values.target, settings }, json: values.json };
+}
+
+/** Shows progress on a terminal: shards and buckets done of total. */
+function progressLine(): { onProgress: (p: Progress) => void; clear: () => void } {
+  const tty = process.stderr.isTTY === true;
+  const totals: Record<string, number> = {};
+  const done: Record<string, number> = {};
+  const stageOf: Record<string, string> = {
+    MapShard: 'map',
+    ReduceDimensionsBucket: 'dimensions',
+    ReduceFactsBucket: 'facts',
+    Plan: 'plan',
+    Commit: 'commit',
+  };
+  let buckets = 0;
+  const draw = (): void => {
+    if (!tty) return;
+    const part = (s: string, total: number): string => `${s} ${done[s] ?? 0}/${total}`;
+    const line = [
+      part('map', totals.MapShards ?? 0),
+      part('dimensions', buckets),
+      part('facts', buckets),
+      part('commit', 1),
+    ].join('  ');
+    process.stderr.write(`\r\x1b[2K${line}`);
+  };
+  return {
+    onProgress: (p) => {
+      if (p.kind === 'started') totals[p.state] = p.items;
+      else {
+        const stage = stageOf[p.state] ?? p.state;
+        done[stage] = (done[stage] ?? 0) + 1;
+        if (stage === 'plan') buckets = (p.result as PlanResult).buckets.length;
+      }
+      draw();
+    },
+    clear: () => {
+      if (tty) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/** The summary a person reads after a run. */
+export function summarize(report: RunReport, seconds: number): string {
+  const lines = [`sparkify-lake: run ${report.runId} ${report.status} in ${seconds.toFixed(1)} s`];
+  for (const [name, s] of Object.entries(report.sources)) {
+    lines.push(
+      `  ${name.padEnd(9)} ${fmt(s.objects)} objects, ${fmt(s.read)} records read: ${fmt(s.loaded)} loaded, ${fmt(s.rejected)} rejected`,
+    );
+  }
+  lines.push('  tables');
+  for (const [table, t] of Object.entries(report.tables)) {
+    lines.push(`    ${table.padEnd(10)} ${fmt(t.rows).padStart(10)} rows  ${fmt(t.files).padStart(5)} files`);
+  }
+  const reasons = Object.entries(report.rejects.byReason)
+    .map(([r, n]) => `${r}: ${fmt(n)}`)
+    .join('; ');
+  lines.push(`  rejects   ${fmt(report.rejects.total)}${reasons ? ` (${reasons}) under _rejects/` : ''}`);
+  lines.push(`  output    ${report.target}`);
+  lines.push(`  report    ${report.target.replace(/\/$/, '')}/${runReportKey(report.runId)}`);
+  return lines.join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { input, json } = runInputFromArgs(argv);
+  const started = performance.now();
+  const progress = progressLine();
+  let result: { report?: string };
+  try {
+    result = (await runLocal(input as never, progress.onProgress)) as { report?: string };
+  } finally {
+    progress.clear();
+  }
+  const store = openStore(String(input.target));
+  const report = JSON.parse(Buffer.from(await store.get(String(result.report))).toString('utf8')) as RunReport;
+  const shown = { ...report, target: store.uri };
+  console.log(json ? JSON.stringify(shown, null, 2) : summarize(shown, (performance.now() - started) / 1000));
+  return 0;
+}
+
+async function generateCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      songs: { type: 'string', default: '200' },
+      events: { type: 'string', default: '5000' },
+      seed: { type: 'string', default: '42' },
+      bad: { type: 'string', default: '0' },
+    },
+    strict: true,
+  });
+  if (!values.out) throw new UsageError('generate needs --out DIR');
+  const summary = await generate({
+    out: values.out,
+    songs: intOption(values.songs, 'songs') ?? 0,
+    events: intOption(values.events, 'events') ?? 0,
+    seed: intOption(values.seed, 'seed') ?? 42,
+    badRecords: intOption(values.bad, 'bad') ?? 0,
+  });
+  console.log(
+    `generated ${fmt(summary.songFiles)} song files (${fmt(summary.songRecords)} records), ${fmt(summary.logFiles)} log files (${fmt(summary.events)} events, ${fmt(summary.nextSongEvents)} NextSong), ${fmt(summary.badRecords)} bad records, ${fmt(summary.bytes)} bytes in ${values.out}`,
+  );
+  return 0;
+}
+
+/** Runs a command line; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  process.env.SPARKIFY_QUIET ??= '1'; // the handlers' JSON logs are for CloudWatch; a person gets the summary
+  const [command = 'run', ...rest] = argv;
+  try {
+    if (command === 'run') return await run(rest);
+    if (command === 'generate') return await generateCommand(rest);
+    if (command === 'help' || command === '--help' || command === '-h') {
+      console.log(USAGE);
+      return 0;
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`sparkify-lake: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof LocalExecutionError) {
+      console.error(`sparkify-lake: run failed in ${error.state}: ${error.errorName}: ${error.message}`);
+      return 1;
+    }
+    console.error(`sparkify-lake: ${command} failed: ${describeError(error)}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,116 @@
+/** The real public sample end to end through the state machine, read back by DuckDB. */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { describeTable, duck, parquetTypes, readLake } from '../support/lake.ts';
+import { computeExpected, type ExpectedTables } from '../support/oracle.ts';
+import { PUBLIC_SAMPLE, runEtl, tempDir } from '../support/run.ts';
+
+describe('public sample end to end', () => {
+  const tmp = tempDir('public');
+  let lake: Awaited<ReturnType<typeof readLake>>;
+  let run: Awaited<ReturnType<typeof runEtl>>;
+  let db: Awaited<ReturnType<typeof duck>>;
+  let expected: ExpectedTables;
+
+  before(async () => {
+    run = await runEtl(PUBLIC_SAMPLE, tmp.dir);
+    db = await duck();
+    lake = await readLake(db, tmp.dir);
+    expected = computeExpected(PUBLIC_SAMPLE);
+  });
+  after(() => tmp.remove());
+
+  test('has the published row counts and no rejects', () => {
+    assert.deepEqual(Object.fromEntries(Object.entries(lake).map(([t, rows]) => [t, rows.length])), {
+      songplays: 6820,
+      users: 97,
+      songs: 71,
+      artists: 69,
+      time: 6813,
+    });
+    assert.deepEqual(run.result.rows, { songplays: 6820, users: 97, songs: 71, artists: 69, time: 6813 });
+    assert.equal(run.result.rejects, 0);
+    assert.deepEqual(readdirSync(tmp.dir).includes('_rejects'), false);
+  });
+
+  test('matches exactly one play: "Setanta matins" by Elena, user 15', () => {
+    const matched = lake.songplays.filter((p) => p.song_id !== null);
+    assert.equal(matched.length, 1);
+    assert.equal(matched[0]?.song_id, 'SOZCTXZ12AB0182364');
+    assert.equal(matched[0]?.artist_id, 'AR5KOSW1187FB35FF4');
+    assert.equal(matched[0]?.user_id, '15');
+    const song = lake.songs.find((s) => s.song_id === 'SOZCTXZ12AB0182364');
+    assert.equal(song?.title, 'Setanta matins');
+    assert.equal(lake.artists.find((a) => a.artist_id === 'AR5KOSW1187FB35FF4')?.name, 'Elena');
+  });
+
+  test('every table equals the independently computed one', () => {
+    for (const table of ['songplays', 'users', 'songs', 'artists', 'time'] as const) {
+      assert.deepEqual(lake[table], expected[table], table);
+    }
+  });
+
+  test('the report counts read = loaded + rejected per source', () => {
+    assert.deepEqual(
+      { read: run.report.sources.log_data.read, loaded: run.report.sources.log_data.loaded },
+      { read: 8056, loaded: 8056 },
+    );
+    assert.deepEqual(
+      { read: run.report.sources.song_data.read, loaded: run.report.sources.song_data.loaded },
+      { read: 71, loaded: 71 },
+    );
+    assert.equal(run.report.status, 'succeeded');
+    assert.equal(run.report.tables.songplays.rows, 6820);
+  });
+
+  test('types and layout follow the contract', async () => {
+    assert.deepEqual(await describeTable(db, tmp.dir, 'songplays'), {
+      songplay_id: 'VARCHAR',
+      start_time: 'TIMESTAMP WITH TIME ZONE',
+      user_id: 'VARCHAR',
+      level: 'VARCHAR',
+      song_id: 'VARCHAR',
+      artist_id: 'VARCHAR',
+      session_id: 'BIGINT',
+      location: 'VARCHAR',
+      user_agent: 'VARCHAR',
+      month: 'BIGINT',
+      year: 'BIGINT',
+    });
+    const partitions = readdirSync(join(tmp.dir, 'songplays'));
+    assert.deepEqual(partitions, ['year=2018']);
+    assert.deepEqual(readdirSync(join(tmp.dir, 'songplays', 'year=2018')), ['month=11']);
+    const file = readdirSync(join(tmp.dir, 'songplays', 'year=2018', 'month=11'))[0] as string;
+    const types = await parquetTypes(db, join(tmp.dir, 'songplays', 'year=2018', 'month=11', file));
+    assert.match(types.start_time ?? '', /^INT64 TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS/);
+    assert.match(types.session_id ?? '', /^INT64/);
+    assert.equal('year' in types, false, 'partition columns live in the path only');
+    const timeFile = join(tmp.dir, 'time', 'year=2018', 'month=11');
+    const timeTypes = await parquetTypes(db, join(timeFile, readdirSync(timeFile)[0] as string));
+    assert.match(timeTypes.hour ?? '', /^INT32/);
+    assert.match(timeTypes.weekday ?? '', /^INT32/);
+    // user_id stays a string as in the source, and songs of unknown year sit in the null partition.
+    assert.ok(lake.users.every((u) => typeof u.user_id === 'string'));
+    assert.ok(readdirSync(join(tmp.dir, 'songs')).includes('year=__HIVE_DEFAULT_PARTITION__'));
+    assert.equal(lake.songs.filter((s) => s.year === null).length, 43);
+  });
+
+  test('leaves no scratch behind and a manifest naming exactly the files of each table', () => {
+    assert.deepEqual(readdirSync(tmp.dir).sort(), [
+      '_manifests',
+      '_runs',
+      'artists',
+      'songplays',
+      'songs',
+      'time',
+      'users',
+    ]);
+    assert.equal(
+      run.report.tables.songs.files,
+      (readdirSync(join(tmp.dir, 'songs'), { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet'))
+        .length,
+    );
+  });
+});

@@ -1,0 +1,32 @@
+/** Runs the real state machine locally into a fresh temp lake, for end-to-end tests. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runLocal } from '../../statemachine/local-runner.ts';
+
+process.env.SPARKIFY_QUIET = '1';
+
+/** The public sample, copied into the repo with its provenance note. */
+export const PUBLIC_SAMPLE = decodeURIComponent(new URL('../fixtures/sparkify-sample', import.meta.url).pathname);
+
+/** A temp directory removed by the returned function. */
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `sparkify-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The commit handler's result. */
+export interface CommitResult {
+  runId: string;
+  status: string;
+  rows: Record<string, number>;
+  rejects: number;
+  report: string;
+}
+
+/** Runs one execution; returns Commit's result and the parsed run report. */
+export async function runEtl(source: string, target: string, settings: Record<string, unknown> = {}) {
+  const result = (await runLocal({ source, target, settings } as never)) as unknown as CommitResult;
+  const report = JSON.parse(readFileSync(join(target, result.report), 'utf8'));
+  return { result, report };
+}
