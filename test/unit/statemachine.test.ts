@@ -1,0 +1,168 @@
+/**
+ * statemachine/: the ASL is valid, retries exactly the transient errors, and its local lowering covers every
+ * Distributed Map feature it uses (a feature the lowering does not cover makes these tests fail).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, test } from 'node:test';
+import { TRANSIENT_ERRORS } from '../../shared/errors.ts';
+import { ASL_URL } from '../../statemachine/local-runner.ts';
+import {
+  batchItems,
+  ITEMS_PATH,
+  ITEMS_RESOURCE,
+  localFunctionArn,
+  lowerForLocal,
+  UnsupportedAslError,
+} from '../../statemachine/lower.ts';
+
+type Obj = Record<string, unknown>;
+const validate = createRequire(import.meta.url)('asl-validator') as (d: unknown) => {
+  isValid: boolean;
+  errorsText: () => string;
+};
+const asl = (): Obj => JSON.parse(readFileSync(ASL_URL, 'utf8'));
+const lower = (machine: Obj) => lowerForLocal(machine as Parameters<typeof lowerForLocal>[0]);
+const states = (machine: Obj): Record<string, Obj> => machine.States as Record<string, Obj>;
+
+/** Every state, child machines included. */
+function allStates(machine: Obj): [string, Obj][] {
+  return Object.entries(states(machine)).flatMap(([name, s]) => [
+    [name, s] as [string, Obj],
+    ...(s.ItemProcessor ? allStates(s.ItemProcessor as Obj) : []),
+  ]);
+}
+
+describe('etl.asl.json', () => {
+  test('is valid ASL (asl-validator)', () => {
+    const result = validate(asl());
+    assert.equal(result.isValid, true, result.errorsText());
+  });
+
+  test('runs Plan → Distributed Map over the manifest → reducers (two phases) → Commit', () => {
+    const machine = asl();
+    assert.equal(machine.StartAt, 'Plan');
+    const order: string[] = [];
+    for (let name: unknown = machine.StartAt; typeof name === 'string'; name = states(machine)[name]?.Next) {
+      order.push(name);
+    }
+    assert.deepEqual(order, ['Plan', 'MapShards', 'ReduceDimensions', 'ReduceFacts', 'Commit']);
+    const map = states(machine).MapShards as Obj;
+    assert.deepEqual((map.ItemReader as Obj).Resource, 'arn:aws:states:::s3:getObject');
+    assert.deepEqual((map.ItemReader as Obj).ReaderConfig, { InputType: 'JSON' });
+    assert.ok(map.ItemBatcher);
+    assert.equal(map.ToleratedFailurePercentage, 0);
+    assert.equal(typeof map.MaxConcurrency, 'number');
+    for (const name of ['MapShards', 'ReduceDimensions', 'ReduceFacts']) {
+      const processor = (states(machine)[name] as Obj).ItemProcessor as Obj;
+      assert.deepEqual(processor.ProcessorConfig, { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, name);
+    }
+  });
+
+  test('every Task retries exactly the transient errors, with backoff and jitter', () => {
+    const tasks = allStates(asl()).filter(([, s]) => s.Type === 'Task');
+    assert.equal(tasks.length, 5);
+    for (const [name, task] of tasks) {
+      const retry = task.Retry as Obj[];
+      assert.equal(retry.length, 1, name);
+      assert.deepEqual(
+        [...((retry[0]?.ErrorEquals as string[] | undefined) ?? [])].sort(),
+        [...TRANSIENT_ERRORS].sort(),
+        name,
+      );
+      assert.equal(retry[0]?.JitterStrategy, 'FULL', name);
+      assert.ok((retry[0]?.BackoffRate as number) > 1, name);
+    }
+  });
+
+  test('names functions only by reference, each backed by a handler module', async () => {
+    const lowered = lower(asl());
+    assert.deepEqual(lowered.functions, {
+      Plan: 'PlanLambdaFunction',
+      MapShard: 'MapLambdaFunction',
+      ReduceDimensionsBucket: 'ReduceLambdaFunction',
+      ReduceFactsBucket: 'ReduceLambdaFunction',
+      Commit: 'CommitLambdaFunction',
+    });
+    for (const id of new Set(Object.values(lowered.functions))) {
+      const file = new URL(`../../functions/${id.replace('LambdaFunction', '').toLowerCase()}.ts`, import.meta.url);
+      assert.ok(existsSync(file), `${file.pathname} exists`);
+      const module = (await import(file.href)) as { handler?: unknown };
+      assert.equal(typeof module.handler, 'function');
+    }
+    assert.doesNotMatch(JSON.stringify(asl()), /arn:aws:lambda/, 'no hard-coded function ARNs');
+  });
+});
+
+describe('lowerForLocal', () => {
+  test('inserts a reader before the Map with ItemReader and leaves no Distributed-only field', () => {
+    const { definition, readers } = lower(asl());
+    assert.deepEqual(readers, { 'MapShards (items)': { map: 'MapShards' } });
+    const reader = states(definition)['MapShards (items)'] as Obj;
+    assert.equal(reader.Resource, ITEMS_RESOURCE);
+    assert.equal(reader.Next, 'MapShards');
+    assert.equal(reader.ResultPath, ITEMS_PATH);
+    assert.deepEqual(reader.Parameters, {
+      reader: { 'Bucket.$': '$.manifest.Bucket', 'Key.$': '$.manifest.Key' },
+      'maxItemsPerBatch.$': '$.run.settings.shardsPerBatch',
+      batchInput: { 'run.$': '$.run' },
+    });
+    assert.equal((states(definition).Plan as Obj).Next, 'MapShards (items)');
+    assert.equal((states(definition).MapShards as Obj).ItemsPath, ITEMS_PATH);
+    const text = JSON.stringify(definition);
+    for (const field of ['ItemReader', 'ItemBatcher', 'ProcessorConfig', 'ToleratedFailurePercentage', 'Fn::GetAtt']) {
+      assert.equal(text.includes(`"${field}"`), false, field);
+    }
+    assert.ok(text.includes(localFunctionArn('MapLambdaFunction')));
+  });
+
+  test('refuses every feature it does not lower, by name', () => {
+    const withMap = (change: (map: Obj) => void): Obj => {
+      const machine = asl();
+      change(states(machine).MapShards as Obj);
+      return machine;
+    };
+    const cases: [string, Obj, RegExp][] = [
+      [
+        'ResultWriter',
+        withMap((m) => (m.ResultWriter = { Resource: 'arn:aws:states:::s3:putObject' })),
+        /ResultWriter/,
+      ],
+      ['tolerated failures', withMap((m) => (m.ToleratedFailurePercentage = 5)), /ToleratedFailurePercentage 5/],
+      ['tolerated count', withMap((m) => (m.ToleratedFailureCount = 1)), /ToleratedFailureCount/],
+      ['batch bytes', withMap((m) => ((m.ItemBatcher as Obj).MaxInputBytesPerBatch = 1024)), /MaxInputBytesPerBatch/],
+      ['CSV reader', withMap((m) => ((m.ItemReader as Obj).ReaderConfig = { InputType: 'CSV' })), /InputType JSON/],
+      [
+        'S3 listing reader',
+        withMap((m) => ((m.ItemReader as Obj).Resource = 'arn:aws:states:::s3:listObjectsV2')),
+        /s3:getObject/,
+      ],
+      [
+        'ItemSelector with batching',
+        withMap((m) => (m.ItemSelector = { 'x.$': '$' })),
+        /ItemSelector with ItemBatcher/,
+      ],
+      ['Ref', withMap((m) => (m.Comment = { Ref: 'Bucket' } as never)), /Ref "Bucket"/],
+      ['JSONata', { ...asl(), QueryLanguage: 'JSONata' }, /JSONata/],
+      ['Assign', withMap((m) => (m.Assign = { a: 1 })), /Assign/],
+    ];
+    for (const [name, machine, message] of cases) {
+      assert.throws(
+        () => lower(machine),
+        (e: Error) => e instanceof UnsupportedAslError && message.test(e.message),
+        name,
+      );
+    }
+  });
+
+  test('batchItems makes ItemBatcher batches with BatchInput', () => {
+    assert.deepEqual(batchItems([1, 2, 3, 4, 5], 2, { run: 'r' }), [
+      { BatchInput: { run: 'r' }, Items: [1, 2] },
+      { BatchInput: { run: 'r' }, Items: [3, 4] },
+      { BatchInput: { run: 'r' }, Items: [5] },
+    ]);
+    assert.deepEqual(batchItems([1, 2], undefined, undefined), [1, 2]);
+    assert.deepEqual(batchItems([], 3, {}), []);
+  });
+});
