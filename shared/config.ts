@@ -108,7 +108,10 @@ export function resolveSettings(raw: unknown): Settings {
   if (!parsed.success) throw new ConfigError(`bad settings: ${formatIssues(parsed.error)}`);
   const partitions: Record<TableName, string[]> = { ...DEFAULT_PARTITIONS };
   for (const table of TABLES) {
-    partitions[table] = parsed.data.partitions?.[table] ?? DEFAULT_PARTITIONS[table];
+    partitions[table] = [...(parsed.data.partitions?.[table] ?? DEFAULT_PARTITIONS[table])];
+    if (new Set(partitions[table]).size !== partitions[table].length) {
+      throw new ConfigError(`bad settings: partitions.${table} repeats a column`);
+    }
     for (const column of partitions[table]) {
       if (!PARTITIONABLE[table].includes(column)) {
         const allowed = PARTITIONABLE[table].join(', ') || 'none';

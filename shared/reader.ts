@@ -19,8 +19,8 @@ export async function* readRecords(
   chunks: AsyncIterable<Uint8Array>,
   maxRecordBytes: number,
 ): AsyncGenerator<RawRecord> {
-  // Buffer up to the record limit: a file that small may be one JSON document. A larger one can only be
-  // JSON lines (a single document that large would be rejected as one oversized record anyway).
+  // Buffer up to the record limit: a file that small may be one JSON document. A larger one is JSON lines, or
+  // a document too large to be one record (streamLines rejects that one whole).
   const head: Uint8Array[] = [];
   let headBytes = 0;
   const iterator = chunks[Symbol.asyncIterator]();
@@ -39,7 +39,7 @@ export async function* readRecords(
     return;
   }
   async function* rest(): AsyncGenerator<Uint8Array> {
-    yield* head;
+    yield stripBom(Buffer.concat(head, headBytes)); // the head holds more than 3 bytes: a BOM is whole in it
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
   yield* streamLines(rest(), maxRecordBytes);
@@ -86,17 +86,15 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: n
   let skipping = false; // inside an oversized line: keep only its head, drop the rest
   let skippedHead = new Uint8Array(0);
   let line = 1;
-  let first = true;
+  let seenRecord = false;
+  let fileHead: Uint8Array | undefined;
   const tooLong = (): RawRecord => ({
     line,
     reason: `record exceeds ${maxRecordBytes} bytes`,
     raw: lossyUtf8.decode(skippedHead).slice(0, RAW_LIMIT),
   });
-  for await (let chunk of chunks) {
-    if (first) {
-      chunk = stripBom(chunk);
-      first = false;
-    }
+  for await (const chunk of chunks) {
+    fileHead ??= chunk.subarray(0, RAW_LIMIT * 4);
     let start = 0;
     while (start < chunk.length) {
       const end = chunk.indexOf(LF, start);
@@ -104,7 +102,8 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: n
       if (!skipping) {
         pending.push(piece);
         pendingBytes += piece.length;
-        if (pendingBytes > maxRecordBytes) {
+        // +1: a CR before the LF is not part of the record (parseLine checks the exact size).
+        if (pendingBytes > maxRecordBytes + 1) {
           skipping = true;
           skippedHead = Buffer.concat(pending, pendingBytes).subarray(0, RAW_LIMIT * 4);
           pending = [];
@@ -116,8 +115,21 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: n
         yield tooLong();
         skipping = false;
       } else {
-        const record = parseLine(Buffer.concat(pending, pendingBytes), line, maxRecordBytes);
-        if (record) yield record;
+        const bytes = Buffer.concat(pending, pendingBytes);
+        if (!seenRecord && /^\s*[[{]\s*$/.test(bytes.toString('latin1'))) {
+          // A pretty-printed document larger than the limit: one oversized record, not lines of fragments.
+          yield {
+            line,
+            reason: `record exceeds ${maxRecordBytes} bytes`,
+            raw: lossyUtf8.decode(fileHead).slice(0, RAW_LIMIT),
+          };
+          return;
+        }
+        const record = parseLine(bytes, line, maxRecordBytes);
+        if (record) {
+          seenRecord = true;
+          yield record;
+        }
       }
       pending = [];
       pendingBytes = 0;

@@ -20,9 +20,10 @@ export function timeParts(ms: number): TimeParts {
   const d = new Date(ms);
   const weekday = d.getUTCDay() === 0 ? 7 : d.getUTCDay();
   // ISO week: the week that holds this week's Thursday, counted in Thursday's year.
-  const dayStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  const dayStart = Math.floor(ms / DAY_MS) * DAY_MS;
   const thursday = new Date(dayStart + (4 - weekday) * DAY_MS);
-  const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999.
+  const yearStart = new Date(0).setUTCFullYear(thursday.getUTCFullYear(), 0, 1);
   const week = Math.floor((thursday.getTime() - yearStart) / DAY_MS / 7) + 1;
   return {
     start_time: ms,

@@ -1,0 +1,99 @@
+/**
+ * Generated data with many matches, double-encoded names, duplicate and conflicting records and bad records:
+ * the lake equals the tables the oracle computes, with any number of shards and buckets, and every record is
+ * loaded or rejected with its reason.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { generate } from '../../cli/generate.ts';
+import { duck, readLake } from '../support/lake.ts';
+import { computeExpected, type ExpectedTables } from '../support/oracle.ts';
+import { runEtl, tempDir } from '../support/run.ts';
+
+const TABLES = ['songplays', 'users', 'songs', 'artists', 'time'] as const;
+
+describe('generated data end to end', () => {
+  const tmp = tempDir('generated');
+  const source = join(tmp.dir, 'source');
+  let expected: ExpectedTables;
+  let db: Awaited<ReturnType<typeof duck>>;
+  let many: Awaited<ReturnType<typeof runEtl>>;
+  let lake: Awaited<ReturnType<typeof readLake>>;
+
+  before(async () => {
+    await generate({ out: source, songs: 400, events: 6000, seed: 7, badRecords: 12 });
+    expected = computeExpected(source);
+    db = await duck();
+    many = await runEtl(source, join(tmp.dir, 'many'), { buckets: 16, shardFiles: 37 });
+    lake = await readLake(db, join(tmp.dir, 'many'));
+  });
+  after(() => tmp.remove());
+
+  test('the data exercises what it should', () => {
+    const matched = expected.songplays.filter((p) => p.song_id !== null).length;
+    assert.ok(matched > 1000, `only ${matched} matched plays`);
+    assert.ok(expected.rejects.length >= 10, `only ${expected.rejects.length} rejects`);
+    assert.ok(
+      expected.songs.some((s) => /[\u0080-\uffff]/.test(s.title ?? '')),
+      'non-ASCII titles',
+    );
+    // Double-encoded text exists in the raw logs and none survives in the lake.
+    const rawLogs = readdirSync(join(source, 'log_data'), { recursive: true })
+      .map((f) => join(source, 'log_data', String(f)))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('');
+    assert.match(rawLogs, /\\u00c3\\u0083/);
+    assert.ok(!lake.users.some((u) => /Ã/.test(`${u.first_name}${u.last_name}`)));
+    assert.ok(!lake.songplays.some((p) => /Ã/.test(p.location ?? '')));
+  });
+
+  test('every table equals the oracle', () => {
+    for (const table of TABLES) assert.deepEqual(lake[table], expected[table], table);
+  });
+
+  test('1 shard and 1 bucket give the same tables as many shards and 16 buckets', async () => {
+    const one = join(tmp.dir, 'one');
+    await runEtl(source, one, { buckets: 1, shardFiles: 100_000 });
+    const single = await readLake(db, one);
+    for (const table of TABLES) assert.deepEqual(single[table], lake[table], table);
+  });
+
+  test('every record is loaded or rejected with its reason, and rejects land under _rejects/', () => {
+    const { sources, rejects } = many.report;
+    for (const name of ['song_data', 'log_data'] as const) {
+      assert.equal(sources[name].read, expected.read[name], `${name} read`);
+      assert.equal(sources[name].loaded + sources[name].rejected, sources[name].read, `${name} balance`);
+    }
+    assert.equal(rejects.total, expected.rejects.length);
+    const written = readdirSync(join(tmp.dir, 'many', '_rejects'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) =>
+        readFileSync(join(tmp.dir, 'many', '_rejects', f), 'utf8')
+          .trim()
+          .split('\n'),
+      )
+      .map((line) => JSON.parse(line) as { source: string; key: string; line: number; reason: string; raw: string })
+      .map(({ source: s, key, line, reason }) => ({ source: s, key, line, reason }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.line - b.line));
+    assert.deepEqual(written, expected.rejects);
+  });
+
+  test('a rerun over the same input gives the same rows and ids, and the glob is exact again', async () => {
+    const target = join(tmp.dir, 'many');
+    const rerun = await runEtl(source, target, { buckets: 5 });
+    const again = await readLake(db, target);
+    for (const table of TABLES) assert.deepEqual(again[table], expected[table], table);
+    const parquet = readdirSync(join(target, 'songplays'), { recursive: true }).filter((f) =>
+      String(f).endsWith('.parquet'),
+    );
+    assert.equal(parquet.length, rerun.report.tables.songplays.files);
+    assert.ok(
+      parquet.every((f) => String(f).includes(rerun.result.runId)),
+      'only the new run files remain',
+    );
+  });
+});

@@ -1,0 +1,324 @@
+// Unit tests of shared/columnar.ts and shared/schemas.ts: the shuffle's Arrow IPC round trip and the tables'
+// Parquet files, read back by DuckDB (docs/contract.md, "Tables": column types; timestamps are ms, UTC).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import * as arrow from 'apache-arrow';
+import { decodeIpc, encodeIpc, encodeParquet, type Row } from '../../shared/columnar.ts';
+import type { TableName } from '../../shared/config.ts';
+import { SHUFFLES } from '../../shared/keys.ts';
+import { type Column, type ColumnKind, SHUFFLE_COLUMNS, TABLE_COLUMNS } from '../../shared/schemas.ts';
+
+/** Sample values per kind: edge values, unicode, int64 above 2^31, timestamps before and after 1970. */
+const SAMPLES: Record<ColumnKind, (string | number)[]> = {
+  utf8: ['Zoë', 'Alizée 東京 🎵', '', 'a "quoted" \\ value\nwith a newline', 'x'.repeat(300)],
+  int32: [2_147_483_647, -2_147_483_648, 0, 44, -1],
+  int64: [2 ** 40 + 7, 2 ** 31, Number.MAX_SAFE_INTEGER, -(2 ** 33), 139],
+  float64: [246.30812, -90.04892, 0, 1e-300, 1.7976931348623157e308],
+  timestamp: [1541106106796, 0, -1000, 8.64e15, 4102444799999],
+};
+
+/** Rows for declared columns: one per sample index, plus a row of nulls; each column rotates its samples. */
+function sampleRows(columns: readonly Column[]): Row[] {
+  const rows: Row[] = [];
+  for (let i = 0; i < 5; i++) {
+    const row: Row = {};
+    columns.forEach((c, j) => {
+      row[c.name] = SAMPLES[c.kind][(i + j) % 5] as string | number;
+    });
+    rows.push(row);
+  }
+  rows.push(Object.fromEntries(columns.map((c) => [c.name, null])));
+  return rows;
+}
+
+/** Column names in declared order. */
+const namesOf = (columns: readonly Column[]): string[] => columns.map((c) => c.name);
+
+describe('Arrow IPC round trip (the shuffle)', () => {
+  for (const name of SHUFFLES) {
+    test(`${name}: rows come back equal, nulls, unicode, int64 > 2^31 and timestamps included`, () => {
+      // Prepare
+      const columns = SHUFFLE_COLUMNS[name];
+      const rows = sampleRows(columns);
+
+      // Act
+      const bytes = encodeIpc(columns, rows);
+      const back = decodeIpc(bytes);
+
+      // Assess
+      assert.deepEqual(back, rows);
+      for (const row of back) assert.deepEqual(Object.keys(row), namesOf(columns));
+    });
+  }
+
+  test('the IPC stream carries the declared types, never dictionaries', () => {
+    // Prepare
+    const columns = SHUFFLE_COLUMNS.events;
+
+    // Act
+    const table = arrow.tableFromIPC(encodeIpc(columns, sampleRows(columns)));
+
+    // Assess
+    assert.deepEqual(
+      table.schema.fields.map((f) => [f.name, String(f.type)]),
+      [
+        ['songplay_id', 'Utf8'],
+        ['start_time', 'Timestamp<MILLISECOND, UTC>'],
+        ['user_id', 'Utf8'],
+        ['level', 'Utf8'],
+        ['song', 'Utf8'],
+        ['artist', 'Utf8'],
+        ['length', 'Float64'],
+        ['session_id', 'Int64'],
+        ['location', 'Utf8'],
+        ['user_agent', 'Utf8'],
+        ['missing', 'Int32'],
+        ['src', 'Utf8'],
+        ['line', 'Int32'],
+      ],
+    );
+  });
+
+  test('an all-null column keeps its declared type', () => {
+    // Prepare
+    const columns = SHUFFLE_COLUMNS.songkeys;
+    const rows: Row[] = [
+      { song_id: 'S1', artist_id: 'A1', title: null, artist_name: null, duration: null },
+      { song_id: 'S2', artist_id: 'A2', title: null, artist_name: null, duration: null },
+    ];
+
+    // Act
+    const bytes = encodeIpc(columns, rows);
+
+    // Assess
+    assert.deepEqual(decodeIpc(bytes), rows);
+    assert.deepEqual(
+      arrow.tableFromIPC(bytes).schema.fields.map((f) => String(f.type)),
+      ['Utf8', 'Utf8', 'Utf8', 'Utf8', 'Float64'],
+    );
+  });
+
+  test('no rows round-trip to no rows', () => {
+    assert.deepEqual(decodeIpc(encodeIpc(SHUFFLE_COLUMNS.plays, [])), []);
+  });
+
+  test('20,000 rows round-trip in order', () => {
+    // Prepare
+    const columns = SHUFFLE_COLUMNS.times;
+    const rows: Row[] = Array.from({ length: 20_000 }, (_, i) => ({ start_time: 1541106106796 + i * 1000 }));
+
+    // Act
+    const back = decodeIpc(encodeIpc(columns, rows));
+
+    // Assess
+    assert.equal(back.length, 20_000);
+    assert.deepEqual(back, rows);
+  });
+});
+
+describe('encodeParquet, read back by DuckDB', () => {
+  let dir: string;
+  let instance: DuckDBInstance;
+  let connection: DuckDBConnection;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'columnar-test-'));
+    instance = await DuckDBInstance.create(':memory:');
+    connection = await instance.connect();
+  });
+
+  after(() => {
+    connection.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let fileCount = 0;
+  function writeParquet(columns: readonly Column[], rows: readonly Row[]): string {
+    const file = join(dir, `t${fileCount++}.parquet`);
+    writeFileSync(file, encodeParquet(columns, rows));
+    return file;
+  }
+
+  async function query(sql: string): Promise<Record<string, unknown>[]> {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** DuckDB's JS values back to the rows' plain values: timestamps as epoch ms, BIGINT as number. */
+  const plain = (row: Record<string, unknown>): Row =>
+    Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [
+        k,
+        v instanceof Date ? v.getTime() : typeof v === 'bigint' ? Number(v) : (v as string | number | null),
+      ]),
+    );
+
+  const PHYSICAL: Record<ColumnKind, { type: string; logical: RegExp | null; duck: string }> = {
+    utf8: { type: 'BYTE_ARRAY', logical: /^StringType\(\)$/, duck: 'VARCHAR' },
+    int32: { type: 'INT32', logical: null, duck: 'INTEGER' },
+    int64: { type: 'INT64', logical: null, duck: 'BIGINT' },
+    float64: { type: 'DOUBLE', logical: null, duck: 'DOUBLE' },
+    timestamp: {
+      type: 'INT64',
+      logical: /^TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS=MilliSeconds\(\)/,
+      duck: 'TIMESTAMP WITH TIME ZONE',
+    },
+  };
+
+  const TABLES = Object.keys(TABLE_COLUMNS) as TableName[];
+
+  for (const table of TABLES) {
+    test(`${table}: values read back equal`, async () => {
+      // Prepare
+      const columns = TABLE_COLUMNS[table];
+      const rows = sampleRows(columns);
+      const file = writeParquet(columns, rows);
+
+      // Act
+      const back = (await query(`SELECT * FROM read_parquet('${file}')`)).map(plain);
+
+      // Assess
+      assert.deepEqual(back, rows);
+      for (const row of back) assert.deepEqual(Object.keys(row), namesOf(columns));
+    });
+
+    test(`${table}: Parquet physical and logical types follow the contract`, async () => {
+      // Prepare
+      const columns = TABLE_COLUMNS[table];
+      const file = writeParquet(columns, sampleRows(columns));
+
+      // Act
+      const schema = await query(
+        `SELECT name, type, converted_type, logical_type FROM parquet_schema('${file}') WHERE type IS NOT NULL`,
+      );
+      const described = await query(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+
+      // Assess
+      assert.deepEqual(
+        schema.map((s) => s.name),
+        namesOf(columns),
+      );
+      for (const [i, column] of columns.entries()) {
+        const expected = PHYSICAL[column.kind];
+        const got = schema[i] as Record<string, unknown>;
+        assert.equal(got.type, expected.type, `${column.name} physical type`);
+        if (expected.logical === null) assert.equal(got.logical_type, null, `${column.name} logical type`);
+        else assert.match(String(got.logical_type), expected.logical, `${column.name} logical type`);
+        if (column.kind === 'utf8') assert.equal(got.converted_type, 'UTF8', `${column.name} converted type`);
+        assert.equal((described[i] as Record<string, unknown>).column_type, expected.duck, `${column.name} in DuckDB`);
+      }
+    });
+  }
+
+  test('the contract types of the key columns: start_time, session_id, year, hour', async () => {
+    // Prepare
+    const songplays = writeParquet(TABLE_COLUMNS.songplays, sampleRows(TABLE_COLUMNS.songplays));
+    const time = writeParquet(TABLE_COLUMNS.time, sampleRows(TABLE_COLUMNS.time));
+    const songs = writeParquet(TABLE_COLUMNS.songs, sampleRows(TABLE_COLUMNS.songs));
+    const typeOf = async (file: string, column: string): Promise<Record<string, unknown>> => {
+      const rows = await query(`SELECT type, logical_type FROM parquet_schema('${file}') WHERE name = '${column}'`);
+      assert.equal(rows.length, 1);
+      return rows[0] as Record<string, unknown>;
+    };
+
+    // Act
+    const startTime = await typeOf(songplays, 'start_time');
+    const sessionId = await typeOf(songplays, 'session_id');
+    const year = await typeOf(songs, 'year');
+    const hour = await typeOf(time, 'hour');
+    const timeStart = await typeOf(time, 'start_time');
+
+    // Assess
+    assert.equal(startTime.type, 'INT64');
+    assert.match(String(startTime.logical_type), /TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS=/);
+    assert.equal(timeStart.type, 'INT64');
+    assert.match(String(timeStart.logical_type), /TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS=/);
+    assert.equal(sessionId.type, 'INT64');
+    assert.equal(year.type, 'INT32');
+    assert.equal(hour.type, 'INT32');
+  });
+
+  test('strings are plain UTF8: the embedded Arrow schema holds no dictionary types', async () => {
+    // Prepare
+    const columns = TABLE_COLUMNS.songplays;
+    // Many repeats of few values: a writer inferring types would choose dictionaries here.
+    const rows: Row[] = Array.from({ length: 500 }, (_, i) => ({
+      songplay_id: `id-${i}`,
+      start_time: 1541106106796 + i,
+      user_id: String(i % 3),
+      level: i % 2 ? 'paid' : 'free',
+      song_id: null,
+      artist_id: null,
+      session_id: 139,
+      location: 'Phoenix-Mesa-Scottsdale, AZ',
+      user_agent: 'Mozilla/5.0',
+    }));
+    const file = writeParquet(columns, rows);
+
+    // Act
+    const meta = (
+      await connection.runAndReadAll(
+        `SELECT decode(key) AS key, value FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'ARROW:schema'`,
+      )
+    ).getRowObjects();
+    const value = meta[0]?.value as { bytes: Uint8Array } | undefined;
+    assert.ok(value, 'the file carries an ARROW:schema');
+    const schema = arrow.tableFromIPC(Buffer.from(Buffer.from(value.bytes).toString('latin1'), 'base64')).schema;
+    const count = await query(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT level)::INTEGER AS levels FROM read_parquet('${file}')`,
+    );
+
+    // Assess
+    assert.deepEqual(
+      schema.fields.map((f) => [f.name, String(f.type)]),
+      [
+        ['songplay_id', 'Utf8'],
+        ['start_time', 'Timestamp<MILLISECOND, UTC>'],
+        ['user_id', 'Utf8'],
+        ['level', 'Utf8'],
+        ['song_id', 'Utf8'],
+        ['artist_id', 'Utf8'],
+        ['session_id', 'Int64'],
+        ['location', 'Utf8'],
+        ['user_agent', 'Utf8'],
+      ],
+    );
+    assert.ok(schema.fields.every((f) => !arrow.DataType.isDictionary(f.type)));
+    assert.deepEqual(count, [{ n: 500, levels: 2 }]);
+  });
+
+  for (const table of TABLES) {
+    test(`${table}: no rows give a readable file with 0 rows and every column`, async () => {
+      // Prepare
+      const columns = TABLE_COLUMNS[table];
+      const file = writeParquet(columns, []);
+
+      // Act
+      const count = await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}')`);
+      const described = await query(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+
+      // Assess
+      assert.deepEqual(count, [{ n: 0 }]);
+      assert.deepEqual(
+        described.map((d) => [d.column_name, d.column_type]),
+        columns.map((c) => [c.name, PHYSICAL[c.kind].duck]),
+      );
+    });
+  }
+
+  test('partition columns left out of a file are absent from it (the writer moves them into the path)', async () => {
+    // Prepare
+    const columns = TABLE_COLUMNS.songs.filter((c) => c.name !== 'year');
+    const file = writeParquet(columns, [{ song_id: 'S1', title: 'Zoë', artist_id: 'A1', year: 2018, duration: 1.5 }]);
+
+    // Act
+    const back = (await query(`SELECT * FROM read_parquet('${file}')`)).map(plain);
+
+    // Assess
+    assert.deepEqual(back, [{ song_id: 'S1', title: 'Zoë', artist_id: 'A1', duration: 1.5 }]);
+  });
+});

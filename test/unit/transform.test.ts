@@ -1,0 +1,511 @@
+// Unit tests of shared/transform.ts: the shuffle hash, precedence, dedupe, distinct and the songplays join
+// (docs/contract.md, "Precedence", "The join").
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Row } from '../../shared/columnar.ts';
+import { TABLE_COLUMNS } from '../../shared/schemas.ts';
+import {
+  bucketOf,
+  byLatest,
+  byPrecedence,
+  DURATION_TOLERANCE,
+  dedupe,
+  distinct,
+  joinShuffleKey,
+  joinSongplays,
+} from '../../shared/transform.ts';
+
+/** Deterministic PRNG (mulberry32). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates shuffle with a seeded PRNG; returns a new array. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = mulberry32(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+const byKey =
+  (key: string) =>
+  (a: Row, b: Row): number =>
+    String(a[key]) < String(b[key]) ? -1 : String(a[key]) > String(b[key]) ? 1 : 0;
+
+describe('bucketOf', () => {
+  test('is 32-bit FNV-1a: the published test vectors with 2^32 buckets', () => {
+    assert.equal(bucketOf('', 2 ** 32), 0x811c9dc5);
+    assert.equal(bucketOf('a', 2 ** 32), 0xe40c292c);
+    assert.equal(bucketOf('foobar', 2 ** 32), 0xbf9cf968);
+  });
+
+  test('stable known buckets', () => {
+    // Values computed once with an independent BigInt FNV-1a over UTF-16 code units.
+    assert.equal(bucketOf('', 16), 5);
+    assert.equal(bucketOf('a', 16), 12);
+    assert.equal(bucketOf('SOUPIRU12A6D4FA1E1', 4), 2);
+    assert.equal(bucketOf('SOUPIRU12A6D4FA1E1', 16), 14);
+    assert.equal(bucketOf('ARJIE2Y1187B994AB7', 4), 0);
+    assert.equal(bucketOf('ARJIE2Y1187B994AB7', 16), 4);
+    assert.equal(bucketOf('8', 4), 3);
+    assert.equal(bucketOf('Zoë', 2 ** 32), 0x7907a397);
+    assert.equal(bucketOf('🎵', 2 ** 32), 0x442e75ca);
+  });
+
+  test('is in [0, buckets) and an integer for every key', () => {
+    // Prepare
+    const keys = Array.from({ length: 10_000 }, (_, i) => `key-${i}-${'é'.repeat(i % 5)}`);
+
+    // Act / Assess
+    for (const buckets of [1, 3, 16, 1024]) {
+      const outside = keys.filter((k) => {
+        const b = bucketOf(k, buckets);
+        return !Number.isInteger(b) || b < 0 || b >= buckets;
+      });
+      assert.deepEqual(outside, [], `buckets = ${buckets}`);
+    }
+    assert.equal(bucketOf('anything', 1), 0);
+  });
+
+  test('spreads 10,000 keys over 16 buckets, each within ±30% of the mean', () => {
+    // Prepare: song-id-like keys
+    const random = mulberry32(16);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    const keys = new Set<string>();
+    while (keys.size < 10_000) {
+      let id = 'SO';
+      for (let i = 0; i < 16; i++) id += alphabet[Math.floor(random() * alphabet.length)];
+      keys.add(id);
+    }
+
+    // Act
+    const counts = new Array<number>(16).fill(0);
+    for (const k of keys) counts[bucketOf(k, 16)] = (counts[bucketOf(k, 16)] ?? 0) + 1;
+
+    // Assess
+    const mean = 10_000 / 16;
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      10_000,
+    );
+    for (const [bucket, n] of counts.entries()) {
+      assert.ok(n >= mean * 0.7 && n <= mean * 1.3, `bucket ${bucket} holds ${n} keys (mean ${mean})`);
+    }
+  });
+
+  test('sequential keys (user ids) also spread within ±30%', () => {
+    const counts = new Array<number>(16).fill(0);
+    for (let i = 0; i < 10_000; i++) {
+      const b = bucketOf(String(i), 16);
+      counts[b] = (counts[b] ?? 0) + 1;
+    }
+    for (const [bucket, n] of counts.entries()) {
+      assert.ok(n >= 625 * 0.7 && n <= 625 * 1.3, `bucket ${bucket} holds ${n} keys`);
+    }
+  });
+});
+
+describe('byPrecedence', () => {
+  test('fewest missing values first, whatever the source and line', () => {
+    // Prepare
+    const complete: Row = { missing: 0, src: 'song_data/Z/z.json', line: 9 };
+    const partial: Row = { missing: 1, src: 'song_data/A/a.json', line: 1 };
+
+    // Act / Assess
+    assert.ok(byPrecedence(complete, partial) < 0);
+    assert.ok(byPrecedence(partial, complete) > 0);
+  });
+
+  test('then the smallest source key (plain code-unit order), whatever the line', () => {
+    const a: Row = { missing: 2, src: 'log_data/2018/11/2018-11-01-events.json', line: 500 };
+    const b: Row = { missing: 2, src: 'log_data/2018/11/2018-11-02-events.json', line: 1 };
+    assert.ok(byPrecedence(a, b) < 0);
+    assert.ok(byPrecedence(b, a) > 0);
+    // Uppercase sorts before lowercase in code-unit order (no locale collation).
+    assert.ok(byPrecedence({ missing: 0, src: 'Z', line: 1 }, { missing: 0, src: 'a', line: 1 }) < 0);
+  });
+
+  test('then the smallest line', () => {
+    const a: Row = { missing: 1, src: 'k', line: 2 };
+    const b: Row = { missing: 1, src: 'k', line: 10 };
+    assert.ok(byPrecedence(a, b) < 0);
+    assert.ok(byPrecedence(b, a) > 0);
+    assert.equal(byPrecedence(a, { ...a }), 0);
+  });
+
+  test('sorts rows in precedence order', () => {
+    // Prepare
+    const expected: Row[] = [
+      { id: 1, missing: 0, src: 'b', line: 3 },
+      { id: 2, missing: 1, src: 'a', line: 7 },
+      { id: 3, missing: 1, src: 'a', line: 8 },
+      { id: 4, missing: 1, src: 'b', line: 1 },
+      { id: 5, missing: 3, src: 'a', line: 1 },
+    ];
+
+    // Act
+    const sorted = shuffled(expected, 3).sort(byPrecedence);
+
+    // Assess
+    assert.deepEqual(
+      sorted.map((r) => r.id),
+      [1, 2, 3, 4, 5],
+    );
+  });
+});
+
+describe('byLatest', () => {
+  test('the latest ts first, even with more missing values', () => {
+    const newer: Row = { ts: 2000, missing: 4, src: 'z', line: 9 };
+    const older: Row = { ts: 1000, missing: 0, src: 'a', line: 1 };
+    assert.ok(byLatest(newer, older) < 0);
+    assert.ok(byLatest(older, newer) > 0);
+  });
+
+  test('equal ts: precedence decides (missing, then src, then line)', () => {
+    const base: Row = { ts: 1000, missing: 1, src: 'k', line: 5 };
+    assert.ok(byLatest({ ...base, missing: 0 }, base) < 0);
+    assert.ok(byLatest({ ...base, src: 'j' }, base) < 0);
+    assert.ok(byLatest({ ...base, line: 4 }, base) < 0);
+    assert.ok(byLatest(base, { ...base, line: 4 }) > 0);
+    assert.equal(byLatest(base, { ...base }), 0);
+  });
+});
+
+describe('dedupe', () => {
+  // Several candidates per key; the winners are worked out by hand below.
+  const songs: Row[] = [
+    { song_id: 'S1', title: 'a', missing: 2, src: 'song_data/A/1.json', line: 1 },
+    { song_id: 'S1', title: 'b', missing: 1, src: 'song_data/B/1.json', line: 1 },
+    { song_id: 'S1', title: 'c', missing: 1, src: 'song_data/A/9.json', line: 3 }, // winner: fewest, then src
+    { song_id: 'S1', title: 'd', missing: 1, src: 'song_data/A/9.json', line: 4 },
+    { song_id: 'S2', title: 'e', missing: 0, src: 'song_data/C/1.json', line: 2 },
+    { song_id: 'S2', title: 'f', missing: 0, src: 'song_data/C/1.json', line: 1 }, // winner: same src, line 1
+    { song_id: 'S3', title: 'g', missing: 5, src: 'song_data/Z/1.json', line: 1 }, // only candidate
+  ];
+  const users: Row[] = [
+    { user_id: '8', level: 'free', ts: 1000, missing: 0, src: 'log_data/a', line: 1 },
+    { user_id: '8', level: 'paid', ts: 3000, missing: 2, src: 'log_data/b', line: 7 }, // winner: latest
+    { user_id: '8', level: 'free', ts: 2000, missing: 0, src: 'log_data/a', line: 2 },
+    { user_id: '9', level: 'free', ts: 5000, missing: 1, src: 'log_data/a', line: 3 },
+    { user_id: '9', level: 'paid', ts: 5000, missing: 0, src: 'log_data/b', line: 1 }, // winner: tie, fewer missing
+  ];
+
+  test('keeps the precedence winner of every key', () => {
+    // Act
+    const winners = dedupe(songs, 'song_id', byPrecedence).sort(byKey('song_id'));
+
+    // Assess
+    assert.deepEqual(
+      winners.map((r) => [r.song_id, r.title]),
+      [
+        ['S1', 'c'],
+        ['S2', 'f'],
+        ['S3', 'g'],
+      ],
+    );
+  });
+
+  test('keeps the latest user event, precedence breaking ties', () => {
+    const winners = dedupe(users, 'user_id', byLatest).sort(byKey('user_id'));
+    assert.deepEqual(
+      winners.map((r) => [r.user_id, r.level, r.ts]),
+      [
+        ['8', 'paid', 3000],
+        ['9', 'paid', 5000],
+      ],
+    );
+  });
+
+  test('does not depend on input order', () => {
+    // Prepare
+    const expectedSongs = dedupe(songs, 'song_id', byPrecedence).sort(byKey('song_id'));
+    const expectedUsers = dedupe(users, 'user_id', byLatest).sort(byKey('user_id'));
+
+    // Act / Assess: 50 shuffles each, and the reversed order
+    for (let seed = 1; seed <= 50; seed++) {
+      assert.deepEqual(dedupe(shuffled(songs, seed), 'song_id', byPrecedence).sort(byKey('song_id')), expectedSongs);
+      assert.deepEqual(dedupe(shuffled(users, seed), 'user_id', byLatest).sort(byKey('user_id')), expectedUsers);
+    }
+    assert.deepEqual(dedupe([...songs].reverse(), 'song_id', byPrecedence).sort(byKey('song_id')), expectedSongs);
+  });
+
+  test('on a larger random input, equals a sort-based reference under any order', () => {
+    // Prepare: 2,000 rows over 100 keys with random provenance (unique src+line per row)
+    const random = mulberry32(99);
+    const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
+      k: `K${Math.floor(random() * 100)}`,
+      missing: Math.floor(random() * 4),
+      src: `src/${Math.floor(random() * 5)}`,
+      line: i + 1,
+    }));
+    const reference = new Map<string, Row>();
+    for (const row of [...rows].sort(byPrecedence))
+      if (!reference.has(row.k as string)) reference.set(row.k as string, row);
+    const expected = [...reference.values()].sort(byKey('k'));
+
+    // Act
+    const results = [1, 2, 3].map((seed) => dedupe(shuffled(rows, seed), 'k', byPrecedence).sort(byKey('k')));
+
+    // Assess
+    assert.equal(expected.length, 100);
+    for (const result of results) assert.deepEqual(result, expected);
+  });
+});
+
+describe('distinct', () => {
+  test('one row per distinct value of the column', () => {
+    // Prepare
+    const rows: Row[] = [
+      { start_time: 1000 },
+      { start_time: 2000 },
+      { start_time: 1000 },
+      { start_time: 3000 },
+      { start_time: 2000 },
+      { start_time: 0 },
+    ];
+
+    // Act
+    const out = distinct(rows, 'start_time');
+
+    // Assess
+    assert.equal(out.length, 4);
+    assert.deepEqual(
+      out.map((r) => r.start_time).sort((a, b) => (a as number) - (b as number)),
+      [0, 1000, 2000, 3000],
+    );
+  });
+
+  test('an empty input gives no rows', () => {
+    assert.deepEqual(distinct([], 'start_time'), []);
+  });
+});
+
+describe('joinSongplays', () => {
+  const SONGPLAY_COLUMNS = TABLE_COLUMNS.songplays.map((c) => c.name);
+
+  const song = (song_id: string, duration: number, over: Partial<Row> = {}): Row => ({
+    song_id,
+    artist_id: `AR-${song_id}`,
+    title: 'You Gotta Be',
+    artist_name: "Des'ree",
+    duration,
+    ...over,
+  });
+
+  const play = (songplay_id: string, length: number | null, over: Partial<Row> = {}): Row => ({
+    songplay_id,
+    start_time: 1541106106796,
+    user_id: '8',
+    level: 'free',
+    song: 'You Gotta Be',
+    artist: "Des'ree",
+    length,
+    session_id: 139,
+    location: 'Phoenix-Mesa-Scottsdale, AZ',
+    user_agent: 'Mozilla/5.0',
+    ...over,
+  });
+
+  const matchOf = (rows: Row[]): (string | number | null | undefined)[][] =>
+    rows.map((r) => [r.songplay_id, r.song_id, r.artist_id]);
+
+  test('an exact match gives the song and its artist', () => {
+    // Prepare
+    const songs = [song('SOA', 246.30812)];
+    const plays = [play('p1', 246.30812)];
+
+    // Act
+    const out = joinSongplays(plays, songs);
+
+    // Assess
+    assert.deepEqual(out, [
+      {
+        songplay_id: 'p1',
+        start_time: 1541106106796,
+        user_id: '8',
+        level: 'free',
+        song_id: 'SOA',
+        artist_id: 'AR-SOA',
+        session_id: 139,
+        location: 'Phoenix-Mesa-Scottsdale, AZ',
+        user_agent: 'Mozilla/5.0',
+      },
+    ]);
+  });
+
+  test('a duration difference of 0.0099 s matches, 0.01 s does not', () => {
+    // Prepare
+    assert.equal(DURATION_TOLERANCE, 0.01);
+    const songs = [song('SOA', 100)];
+    const plays = [play('above', 100.0099), play('below', 99.9901), play('over', 100.01), play('under', 99.99)];
+
+    // Act
+    const out = joinSongplays(plays, songs);
+
+    // Assess
+    assert.deepEqual(matchOf(out), [
+      ['above', 'SOA', 'AR-SOA'],
+      ['below', 'SOA', 'AR-SOA'],
+      ['over', null, null],
+      ['under', null, null],
+    ]);
+  });
+
+  test('the closest duration wins, in any song order', () => {
+    // Prepare
+    const songs = [song('SOA', 100.005), song('SOB', 100.001), song('SOC', 99.996)];
+
+    // Act
+    const results = [songs, [...songs].reverse(), shuffled(songs, 5)].map((s) => joinSongplays([play('p1', 100)], s));
+
+    // Assess
+    for (const out of results) assert.deepEqual(matchOf(out), [['p1', 'SOB', 'AR-SOB']]);
+  });
+
+  test('equal distance: the smallest song_id wins, in any song order', () => {
+    // Prepare: same duration, and equal distances on both sides (exact binary fractions)
+    const same = [song('SOB', 100.002), song('SOA', 100.002), song('SOC', 100.002)];
+    const sides = [song('SOY', 100 + 2 ** -8), song('SOX', 100 - 2 ** -8)];
+
+    // Act / Assess
+    for (const songs of [same, [...same].reverse()]) {
+      assert.deepEqual(matchOf(joinSongplays([play('p1', 100)], songs)), [['p1', 'SOA', 'AR-SOA']]);
+    }
+    for (const songs of [sides, [...sides].reverse()]) {
+      assert.deepEqual(matchOf(joinSongplays([play('p1', 100)], songs)), [['p1', 'SOX', 'AR-SOX']]);
+    }
+  });
+
+  test('names must be equal: another title, artist or case does not match', () => {
+    // Prepare
+    const songs = [song('SOA', 200)];
+    const plays = [
+      play('title', 200, { song: 'You Gotta Be (Remix)' }),
+      play('artist', 200, { artist: 'Desree' }),
+      play('case', 200, { song: 'you gotta be' }),
+      play('ok', 200),
+    ];
+
+    // Act
+    const out = joinSongplays(plays, songs);
+
+    // Assess
+    assert.deepEqual(matchOf(out), [
+      ['title', null, null],
+      ['artist', null, null],
+      ['case', null, null],
+      ['ok', 'SOA', 'AR-SOA'],
+    ]);
+  });
+
+  test('a null song, artist or length never matches', () => {
+    // Prepare
+    const songs = [song('SOA', 200)];
+    const plays = [
+      play('no-song', 200, { song: null }),
+      play('no-artist', 200, { artist: null }),
+      play('no-length', null),
+    ];
+
+    // Act
+    const out = joinSongplays(plays, songs);
+
+    // Assess
+    assert.deepEqual(matchOf(out), [
+      ['no-song', null, null],
+      ['no-artist', null, null],
+      ['no-length', null, null],
+    ]);
+  });
+
+  test('unmatched plays keep every other column and null song_id / artist_id', () => {
+    // Prepare
+    const plays = [play('p1', 10, { user_id: null, level: 'paid', session_id: 2 ** 40, location: null })];
+
+    // Act
+    const out = joinSongplays(plays, []);
+
+    // Assess
+    assert.deepEqual(out, [
+      {
+        songplay_id: 'p1',
+        start_time: 1541106106796,
+        user_id: null,
+        level: 'paid',
+        song_id: null,
+        artist_id: null,
+        session_id: 2 ** 40,
+        location: null,
+        user_agent: 'Mozilla/5.0',
+      },
+    ]);
+  });
+
+  test('output rows have exactly the songplays columns, in order, one per play', () => {
+    // Prepare: plays carry the join fields and more; a matched and an unmatched play
+    const plays = [play('p1', 200, { missing: 0, src: 'x', line: 1 }), play('p2', 1)];
+
+    // Act
+    const out = joinSongplays(plays, [song('SOA', 200)]);
+
+    // Assess
+    assert.equal(out.length, 2);
+    for (const row of out) assert.deepEqual(Object.keys(row), SONGPLAY_COLUMNS);
+    assert.deepEqual(SONGPLAY_COLUMNS, [
+      'songplay_id',
+      'start_time',
+      'user_id',
+      'level',
+      'song_id',
+      'artist_id',
+      'session_id',
+      'location',
+      'user_agent',
+    ]);
+  });
+
+  test('plays of several songs are matched independently and keep their order', () => {
+    // Prepare
+    const songs = [
+      song('SO1', 180, { title: 'Intro', artist_name: 'Zoë' }),
+      song('SO2', 240, { title: 'Outro', artist_name: 'Zoë' }),
+      song('SO3', 240, { title: 'Intro', artist_name: 'Beyoncé', artist_id: 'ARB' }),
+    ];
+    const plays = [
+      play('p1', 240, { song: 'Intro', artist: 'Beyoncé' }),
+      play('p2', 180, { song: 'Intro', artist: 'Zoë' }),
+      play('p3', 180, { song: 'Outro', artist: 'Zoë' }),
+      play('p4', 240, { song: 'Outro', artist: 'Zoë' }),
+    ];
+
+    // Act
+    const out = joinSongplays(plays, songs);
+
+    // Assess
+    assert.deepEqual(matchOf(out), [
+      ['p1', 'SO3', 'ARB'],
+      ['p2', 'SO1', 'AR-SO1'],
+      ['p3', null, null],
+      ['p4', 'SO2', 'AR-SO2'],
+    ]);
+  });
+});
+
+describe('joinShuffleKey', () => {
+  test('joins both names with a NUL separator so ("ab","c") and ("a","bc") differ', () => {
+    assert.equal(joinShuffleKey('You Gotta Be', "Des'ree"), "You Gotta Be\u0000Des'ree");
+    assert.notEqual(joinShuffleKey('ab', 'c'), joinShuffleKey('a', 'bc'));
+  });
+});
