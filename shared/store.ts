@@ -83,8 +83,12 @@ export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<Uint8A
   return Buffer.concat(parts, length);
 }
 
+/** Read size of streamed files. */
+const STREAM_CHUNK = 1 << 20;
+
 class FsStore implements ObjectStore {
   readonly uri: string;
+  private readonly madeDirs = new Set<string>(); // directories known to exist: one mkdir each, not one per put
   constructor(private readonly root: string) {
     this.uri = root;
   }
@@ -136,8 +140,14 @@ class FsStore implements ObjectStore {
   }
 
   async *stream(key: string): AsyncIterable<Uint8Array> {
+    const full = this.path(key);
     try {
-      yield* createReadStream(this.path(key), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+      // Small objects (most song files) in one read: a stream would allocate a whole chunk buffer for each.
+      if ((await stat(full)).size <= STREAM_CHUNK) {
+        yield await readFile(full);
+        return;
+      }
+      yield* createReadStream(full, { highWaterMark: STREAM_CHUNK }) as AsyncIterable<Buffer>;
     } catch (error) {
       throw new StorageError(`cannot read ${this.describe(key)}`, { cause: error });
     }
@@ -148,7 +158,11 @@ class FsStore implements ObjectStore {
     // Write beside, then rename: a reader never sees half a file, a killed writer leaves only a temp file.
     const temp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
-      await mkdir(dirname(full), { recursive: true });
+      const dir = dirname(full);
+      if (!this.madeDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.madeDirs.add(dir);
+      }
       await writeFile(temp, body);
       await rename(temp, full);
     } catch (error) {
@@ -164,6 +178,7 @@ class FsStore implements ObjectStore {
       await rm(full, { force: true });
       parents.add(dirname(full));
     }
+    this.madeDirs.clear(); // pruning may remove any of them
     // S3 has no folders: prune the ones left empty, so a directory listing looks like the bucket would.
     for (const dir of [...parents].sort((a, b) => b.length - a.length)) await this.pruneEmpty(dir);
   }
