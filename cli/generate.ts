@@ -89,7 +89,7 @@ function randomChars(rng: Rng, alphabet: string, n: number): string {
   return s;
 }
 
-/** A fresh `<prefix><16 chars>` id, never one already in `used`. */
+/** An id from `make` that is not yet in `used` (and is then added to it). */
 function freshId(used: Set<string>, make: () => string): string {
   for (;;) {
     const id = make();
@@ -269,7 +269,7 @@ function makeArtistName(rng: Rng): string {
   }
 }
 
-/** A name not yet in `used` (a roman-ish suffix after a few collisions keeps it terminating). */
+/** A name not yet in `used`; after a few collisions a number suffix guarantees progress. */
 function uniqueName(rng: Rng, used: Set<string>, make: (rng: Rng) => string): string {
   let candidate = make(rng);
   for (let i = 2; used.has(candidate); i++) candidate = i < 8 ? make(rng) : `${make(rng)} ${i}`;
@@ -296,7 +296,7 @@ interface Song {
   year: number;
 }
 
-// biome-ignore format: a word list reads better packed
+// biome-ignore format: one key list, in the sample's order
 const SAMPLE_KEYS = [
   'num_songs', 'artist_id', 'artist_latitude', 'artist_longitude', 'artist_location', 'artist_name', 'song_id',
   'title', 'duration', 'year',
@@ -560,17 +560,16 @@ function makeUsers(rng: Rng, count: number, periodMs: number): { users: User[]; 
   const cumulative: number[] = [];
   let total = 0;
   for (let i = 0; i < count; i++) {
-    const wide = rng() < 0.12;
+    // Every 8th user has non-ASCII text (always the first name), every 16th double-encoded in all their events:
+    // a fixed stride, so that even small runs have both kinds.
+    const wide = i % 8 === 1;
     const female = rng() < 0.5;
     const gender = female ? 'F' : 'M';
-    let first = pick(
-      rng,
-      wide && rng() < 0.6 ? (female ? WIDE_FEMALE_NAMES : WIDE_MALE_NAMES) : female ? FEMALE_NAMES : MALE_NAMES,
-    );
-    let last = wide && rng() < 0.6 ? pick(rng, WIDE_LAST_NAMES) : pick(rng, LAST_NAMES);
-    let location = wide && rng() < 0.4 ? pick(rng, WIDE_METROS) : pick(rng, METROS);
-    // Half of the users with non-ASCII text have it double-encoded in every event, like the real logs.
-    if (rng() < 0.5) {
+    const firstNames = wide ? (female ? WIDE_FEMALE_NAMES : WIDE_MALE_NAMES) : female ? FEMALE_NAMES : MALE_NAMES;
+    let first = pick(rng, firstNames);
+    let last = pick(rng, wide && rng() < 0.5 ? WIDE_LAST_NAMES : LAST_NAMES);
+    let location = pick(rng, wide && rng() < 0.3 ? WIDE_METROS : METROS);
+    if (i % 16 === 9) {
       first = doubleEncode(first);
       last = doubleEncode(last);
       location = doubleEncode(location);
@@ -675,7 +674,8 @@ function chooseTrack(rng: Rng, catalog: Song[], popular: number[], unknown: Trac
       // Same title by an artist that has no song at all.
       return { title: s.title, artist: pick(rng, strangers), length: String(s.duration) };
     }
-    const delta = 1 + rng() * 29;
+    // At least 1.5 s off, so that rounding to five decimals can never bring it under 1 s.
+    const delta = 1.5 + rng() * 28.5;
     const length = s.duration > delta + 10 && rng() < 0.5 ? s.duration - delta : s.duration + delta;
     return { title: s.title, artist: s.artist.name, length: String(fiveDecimals(length)) };
   }

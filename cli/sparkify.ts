@@ -32,6 +32,7 @@ run options (defaults in brackets):
   --reject-limit X          fail when a source's rejected/read exceeds X [${DEFAULT_SETTINGS.rejectLimit}]
   --max-record-bytes N      larger records are rejected [${DEFAULT_SETTINGS.maxRecordBytes}]
   --partition TABLE=COLS    partition columns, e.g. songs=year,artist_id (repeatable; TABLE= for none)
+  --workers N               worker threads running the handlers [0: this thread]
   --json                    print the run report as JSON instead of the summary
 S3 URIs use the default AWS credential chain; AWS_ENDPOINT_URL_S3 points them at any S3-compatible server.`;
 
@@ -48,7 +49,11 @@ function intOption(value: string | undefined, name: string): number | undefined 
 }
 
 /** Builds the execution input from `run` options. */
-export function runInputFromArgs(argv: string[]): { input: Record<string, unknown>; json: boolean } {
+export function runInputFromArgs(argv: string[]): {
+  input: Record<string, unknown>;
+  json: boolean;
+  workers: number | undefined;
+} {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -63,6 +68,7 @@ export function runInputFromArgs(argv: string[]): { input: Record<string, unknow
       'max-record-bytes': { type: 'string' },
       partition: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
+      workers: { type: 'string' },
     },
     strict: true,
   });
@@ -87,7 +93,11 @@ export function runInputFromArgs(argv: string[]): { input: Record<string, unknow
     }).filter(([, v]) => v !== undefined),
   );
   const source = values.source ?? decodeURIComponent(SAMPLE_DIR.pathname);
-  return { input: { source, target: values.target, settings }, json: values.json };
+  const workers = intOption(values.workers, 'workers');
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
+    throw new UsageError(`--workers takes a whole number ≥ 0, got "${values.workers}"`);
+  }
+  return { input: { source, target: values.target, settings }, json: values.json, workers };
 }
 
 /** Shows progress on a terminal: shards and buckets done of total. */
@@ -142,7 +152,8 @@ export function summarize(report: RunReport, seconds: number): string {
   }
   lines.push('  tables');
   for (const [table, t] of Object.entries(report.tables)) {
-    lines.push(`    ${table.padEnd(10)} ${fmt(t.rows).padStart(10)} rows  ${fmt(t.files).padStart(5)} files`);
+    const files = `${fmt(t.files).padStart(5)} ${t.files === 1 ? 'file' : 'files'}`;
+    lines.push(`    ${table.padEnd(10)} ${fmt(t.rows).padStart(10)} rows  ${files}`);
   }
   const reasons = Object.entries(report.rejects.byReason)
     .map(([r, n]) => `${r}: ${fmt(n)}`)
@@ -154,12 +165,12 @@ export function summarize(report: RunReport, seconds: number): string {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { input, json } = runInputFromArgs(argv);
+  const { input, json, workers } = runInputFromArgs(argv);
   const started = performance.now();
   const progress = progressLine();
   let result: { report?: string };
   try {
-    result = (await runLocal(input as never, progress.onProgress)) as { report?: string };
+    result = (await runLocal(input as never, { workers, onProgress: progress.onProgress })) as { report?: string };
   } finally {
     progress.clear();
   }

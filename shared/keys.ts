@@ -8,8 +8,24 @@ import type { TableName } from './config.ts';
 export const SOURCES = ['song_data', 'log_data'] as const;
 export type SourceName = (typeof SOURCES)[number];
 
-/** Intermediate datasets the map stage writes and the reducers read (each hashed on its own key). */
-export const SHUFFLES = ['songs', 'artists', 'users', 'events', 'times', 'plays', 'songkeys'] as const;
+/**
+ * Intermediate datasets, each hashed on its own key: the map stage writes the first five; the dimensions phase
+ * writes the join's inputs (plays, songkeys) and the finished dimension rows (dim-*), hashed on their partition so
+ * that one reducer writes each partition of a dimension table.
+ */
+export const SHUFFLES = [
+  'songs',
+  'artists',
+  'users',
+  'events',
+  'times',
+  'plays',
+  'songkeys',
+  'dim-songs',
+  'dim-artists',
+  'dim-users',
+  'dim-time',
+] as const;
 export type ShuffleName = (typeof SHUFFLES)[number];
 
 /** The value Hive and DuckDB read as a null partition value. */

@@ -1,9 +1,10 @@
 /**
  * The reducers. Each owns one bucket of every shuffle dataset. Two phases, because the song precedence winner
  * must be known before the join (the same winner serves the songs table and the join):
- * - `dimensions`: dedupe songs, artists, users, songplays; distinct times; write those tables; re-shuffle the
- *   song winners and the unique plays on the join key.
- * - `facts`: join the plays with the songs of their join key and write songplays.
+ * - `dimensions`: dedupe songs, artists, users, songplays; distinct times; re-shuffle the song winners and the
+ *   unique plays on the join key, and the finished dimension rows on their partition.
+ * - `facts`: join the plays with the songs of their join key and write songplays; write the dimension tables,
+ *   one reducer per partition, so a dimension partition is one file however many buckets there are.
  */
 
 import { encodeParquet, type Row } from './columnar.ts';
@@ -19,6 +20,9 @@ import { byLatest, byPrecedence, dedupe, distinct, joinShuffleKey, joinSongplays
 /** The reduce phases, in order. */
 export const REDUCE_PHASES = ['dimensions', 'facts'] as const;
 export type ReducePhase = (typeof REDUCE_PHASES)[number];
+
+const DIMENSION_TABLES = ['songs', 'artists', 'users', 'time'] as const;
+type DimensionTable = (typeof DIMENSION_TABLES)[number];
 
 /** One written table file. */
 export interface TableFile {
@@ -57,20 +61,26 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     return rows;
   };
   const write = async (table: TableName, rows: Row[]): Promise<void> => {
+    if (rows.length === 0) return;
     stats.tables[table] = { rows: rows.length, files: await writeTable(store, run, table, bucket, rows) };
   };
 
   if (phase === 'dimensions') {
+    const next = new Shuffle(run.settings.buckets);
+    const finished = (table: DimensionTable, rows: Row[]): void => {
+      const columns = run.settings.partitions[table];
+      for (const row of rows)
+        next.add(`dim-${table}`, partitionPath(columns, partitionValues(table, columns, row)), row);
+    };
     const songs = dedupe(await input('songs'), 'song_id', byPrecedence);
-    await write('songs', songs);
-    await write('artists', dedupe(await input('artists'), 'artist_id', byPrecedence));
-    await write('users', dedupe(await input('users'), 'user_id', byLatest));
-    await write(
+    finished('songs', songs);
+    finished('artists', dedupe(await input('artists'), 'artist_id', byPrecedence));
+    finished('users', dedupe(await input('users'), 'user_id', byLatest));
+    finished(
       'time',
       distinct(await input('times'), 'start_time').map((r) => ({ ...timeParts(r.start_time as number) })),
     );
     // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
-    const next = new Shuffle(run.settings.buckets);
     for (const s of songs) {
       if (s.title === null || s.artist_name === null) continue;
       const title = (s.title as string).trim();
@@ -94,6 +104,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     stats.shuffleBytes = await next.write(store, run.runId, `r${bucket}`);
   } else {
     await write('songplays', joinSongplays(await input('plays'), await input('songkeys')));
+    for (const table of DIMENSION_TABLES) await write(table, await input(`dim-${table}`));
   }
   stats.finishedAt = new Date().toISOString();
   await store.put(reduceStatsKey(run.runId, phase, bucket), JSON.stringify(stats));

@@ -111,6 +111,10 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
     col('artist_name', 'utf8'),
     col('duration', 'float64'),
   ],
+  'dim-songs': TABLE_COLUMNS.songs,
+  'dim-artists': TABLE_COLUMNS.artists,
+  'dim-users': TABLE_COLUMNS.users,
+  'dim-time': TABLE_COLUMNS.time,
 };
 
 /** The Arrow type of a column kind (timestamps are ms since the epoch, UTC: Parquet isAdjustedToUTC=true). */

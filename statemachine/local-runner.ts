@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { openLocation } from '../shared/store.ts';
 import { batchItems, type ItemsRequest, lowerForLocal } from './lower.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 /** The ASL file, the one orchestration. */
 export const ASL_URL = new URL('./etl.asl.json', import.meta.url);
@@ -31,20 +32,34 @@ export class LocalExecutionError extends Error {
 }
 
 /** The handler module of a function's logical id: `MapLambdaFunction` → functions/map.ts. */
-async function loadHandler(logicalId: string): Promise<Handler> {
+export function handlerModule(logicalId: string): URL {
   const name = logicalId.replace(/LambdaFunction$/, '').toLowerCase();
-  const module = (await import(new URL(`../functions/${name}.ts`, import.meta.url).href)) as { handler?: Handler };
-  if (typeof module.handler !== 'function') throw new Error(`functions/${name}.ts exports no handler`);
-  return module.handler;
+  return new URL(`../functions/${name}.ts`, import.meta.url);
+}
+
+async function loadHandler(module: URL): Promise<Handler> {
+  const loaded = (await import(module.href)) as { handler?: Handler };
+  if (typeof loaded.handler !== 'function') throw new Error(`${module.pathname} exports no handler`);
+  return loaded.handler;
+}
+
+/** How the local runner runs handlers. */
+export interface LocalRunOptions {
+  /** Worker threads for the handlers; 0 (the default) runs them in this thread. */
+  workers?: number | undefined;
+  onProgress?: (p: Progress) => void;
 }
 
 /** Runs one execution of the state machine with the given input; resolves to the execution's output. */
-export async function runLocal(input: Json, onProgress: (p: Progress) => void = () => {}): Promise<unknown> {
+export async function runLocal(input: Json, options: LocalRunOptions = {}): Promise<unknown> {
+  const onProgress = options.onProgress ?? (() => {});
   const lowered = lowerForLocal(JSON.parse(readFileSync(ASL_URL, 'utf8')));
+  const pool = options.workers ? new WorkerPool(options.workers) : undefined;
   const overrides: Record<string, (input: Json) => Promise<Json>> = {};
   let failedState = '';
   for (const [state, logicalId] of Object.entries(lowered.functions)) {
-    const handler = await loadHandler(logicalId);
+    const module = handlerModule(logicalId);
+    const handler: Handler = pool ? (payload) => pool.run(module, payload) : await loadHandler(module);
     overrides[state] = async (request) => {
       try {
         const payload = await handler((request as { Payload: Json }).Payload);
@@ -81,5 +96,7 @@ export async function runLocal(input: Json, onProgress: (p: Progress) => void = 
       cause?.name ?? 'Error',
       cause?.message ?? String(error),
     );
+  } finally {
+    await pool?.close();
   }
 }
