@@ -2,12 +2,13 @@
  * The map worker: reads its shards' objects with bounded in-flight reads, validates every record, records
  * rejects, and writes the shuffle: each dataset hash-partitioned on its own reduce key.
  */
+
+import { ingest } from './ingest.ts';
 import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName } from './keys.ts';
 import type { RunContext, Shard } from './plan.ts';
-import { RAW_LIMIT, readRecords } from './reader.ts';
 import { Shuffle } from './shuffle.ts';
 import { openStore } from './store.ts';
-import { checkLogEvent, checkSongRecord, countMissing, joinKey, songplayId } from './validate.ts';
+import { countMissing, joinKey, type LogEvent, type SongRecord, songplayId } from './validate.ts';
 
 /** Counts for one source within a shard: read = loaded + rejected. */
 export interface SourceCounts {
@@ -66,7 +67,6 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
   const out = new Shuffle(buckets);
   const counts: SourceCounts = { objects: 0, bytes: 0, read: 0, loaded: 0, rejected: 0 };
   const rejectReasons: Record<string, number> = {};
-  const accept = shard.source === 'song_data' ? acceptSong : acceptEvent;
 
   await forEachLimited(shard.keys, readConcurrency, async (key) => {
     const rejects: RejectLine[] = [];
@@ -77,17 +77,17 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
         yield chunk;
       }
     })();
-    for await (const record of readRecords(counted, maxRecordBytes)) {
+    for await (const record of ingest(shard.source, counted, maxRecordBytes)) {
       counts.read++;
-      const reason = 'reason' in record ? record.reason : accept(out, record.value, key, record.line);
-      if (reason === undefined) {
+      if (record.ok) {
         counts.loaded++;
+        if (shard.source === 'song_data') addSong(out, record.row as SongRecord, key, record.line);
+        else addEvent(out, record.row as LogEvent, key, record.line);
         continue;
       }
       counts.rejected++;
-      rejectReasons[reason] = (rejectReasons[reason] ?? 0) + 1;
-      const raw = 'raw' in record ? record.raw : JSON.stringify(record.value).slice(0, RAW_LIMIT);
-      rejects.push({ source: shard.source, key, line: record.line, reason, raw });
+      rejectReasons[record.reason] = (rejectReasons[record.reason] ?? 0) + 1;
+      rejects.push({ source: shard.source, key, line: record.line, reason: record.reason, raw: record.raw });
     }
     counts.objects++;
     counts.bytes += bytes;
@@ -109,11 +109,8 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
   return stats;
 }
 
-/** Adds a song record's rows to the shuffle, or returns why it is rejected. */
-function acceptSong(out: Shuffle, value: unknown, key: string, line: number): string | undefined {
-  const checked = checkSongRecord(value);
-  if (!checked.ok) return checked.reason;
-  const s = checked.row;
+/** Adds a song record's rows to the shuffle. */
+function addSong(out: Shuffle, s: SongRecord, key: string, line: number): void {
   out.add('songs', s.song_id, {
     song_id: s.song_id,
     title: s.title,
@@ -144,14 +141,10 @@ function acceptSong(out: Shuffle, value: unknown, key: string, line: number): st
     src: key,
     line,
   });
-  return undefined;
 }
 
-/** Adds an event's rows to the shuffle, or returns why it is rejected. */
-function acceptEvent(out: Shuffle, value: unknown, key: string, line: number): string | undefined {
-  const checked = checkLogEvent(value);
-  if (!checked.ok) return checked.reason;
-  const e = checked.row;
+/** Adds an event's rows to the shuffle. */
+function addEvent(out: Shuffle, e: LogEvent, key: string, line: number): void {
   if (e.userId !== null) {
     out.add('users', e.userId, {
       user_id: e.userId,
@@ -165,7 +158,7 @@ function acceptEvent(out: Shuffle, value: unknown, key: string, line: number): s
       line,
     });
   }
-  if (e.page !== 'NextSong') return undefined;
+  if (e.page !== 'NextSong') return;
   const id = songplayId(e);
   const names = joinKey(e.song, e.artist);
   out.add('events', id, {
@@ -184,7 +177,6 @@ function acceptEvent(out: Shuffle, value: unknown, key: string, line: number): s
     line,
   });
   out.add('times', String(e.ts), { start_time: e.ts });
-  return undefined;
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
