@@ -9,10 +9,10 @@ import type { RunReport } from '../shared/commit.ts';
 import { DEFAULT_SETTINGS, TABLES, type TableName } from '../shared/config.ts';
 import { describeError } from '../shared/errors.ts';
 import { runReportKey } from '../shared/keys.ts';
-import type { PlanResult } from '../shared/plan.ts';
 import { openStore } from '../shared/store.ts';
 import { LocalExecutionError, type Progress, runLocal } from '../statemachine/local-runner.ts';
 import { generate } from './generate.ts';
+import { ProgressTracker } from './progress.ts';
 
 /** The bundled sample `npm start` runs on (made by `npm run generate`, see cli/sample/README.md). */
 export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
@@ -32,7 +32,7 @@ run options (defaults in brackets):
   --reject-limit X          fail when a source's rejected/read exceeds X [${DEFAULT_SETTINGS.rejectLimit}]
   --max-record-bytes N      larger records are rejected [${DEFAULT_SETTINGS.maxRecordBytes}]
   --partition TABLE=COLS    partition columns, e.g. songs=year,artist_id (repeatable; TABLE= for none)
-  --workers N               worker threads running the handlers [0: this thread]
+  --workers N               worker threads running the handlers [one per core; 0: this thread]
   --json                    print the run report as JSON instead of the summary
 S3 URIs use the default AWS credential chain; AWS_ENDPOINT_URL_S3 points them at any S3-compatible server.`;
 
@@ -100,39 +100,16 @@ export function runInputFromArgs(argv: string[]): {
   return { input: { source, target: values.target, settings }, json: values.json, workers };
 }
 
-/** Shows progress on a terminal: shards and buckets done of total. */
+/** Shows progress on a terminal (stderr): map batches and reduce buckets done of total, and the time. */
 function progressLine(): { onProgress: (p: Progress) => void; clear: () => void } {
   const tty = process.stderr.isTTY === true;
-  const totals: Record<string, number> = {};
-  const done: Record<string, number> = {};
-  const stageOf: Record<string, string> = {
-    MapShard: 'map',
-    ReduceDimensionsBucket: 'dimensions',
-    ReduceFactsBucket: 'facts',
-    Plan: 'plan',
-    Commit: 'commit',
-  };
-  let buckets = 0;
-  const draw = (): void => {
-    if (!tty) return;
-    const part = (s: string, total: number): string => `${s} ${done[s] ?? 0}/${total}`;
-    const line = [
-      part('map', totals.MapShards ?? 0),
-      part('dimensions', buckets),
-      part('facts', buckets),
-      part('commit', 1),
-    ].join('  ');
-    process.stderr.write(`\r\x1b[2K${line}`);
-  };
+  const tracker = new ProgressTracker();
+  const started = performance.now();
   return {
     onProgress: (p) => {
-      if (p.kind === 'started') totals[p.state] = p.items;
-      else {
-        const stage = stageOf[p.state] ?? p.state;
-        done[stage] = (done[stage] ?? 0) + 1;
-        if (stage === 'plan') buckets = (p.result as PlanResult).buckets.length;
-      }
-      draw();
+      tracker.update(p);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (tty) process.stderr.write(`\r\x1b[2K${tracker.line()}  ${seconds} s`);
     },
     clear: () => {
       if (tty) process.stderr.write('\r\x1b[2K');

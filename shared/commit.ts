@@ -5,6 +5,7 @@
 import { TABLES, type TableName } from './config.ts';
 import { DataQualityError } from './errors.ts';
 import {
+  planStatsKey,
   runReportKey,
   SOURCES,
   type SourceName,
@@ -14,18 +15,25 @@ import {
   tablePrefix,
 } from './keys.ts';
 import type { MapStats, SourceCounts } from './map.ts';
-import type { RunContext } from './plan.ts';
+import type { PlanStats, RunContext } from './plan.ts';
 import type { ReducePhase, ReduceStats, TableFile } from './reduce.ts';
 import { type ObjectStore, openStore } from './store.ts';
 
 /** Per-stage figures of the run report. */
 export interface StageReport {
   invocations: number;
+  /** Distinct workers (process/thread, or Lambda sandbox) that ran the stage's invocations. */
+  workers: number;
   wallMs: number;
-  rowsIn?: number;
-  rowsOut?: number;
-  shuffleBytes?: number;
+  objectsRead: number;
+  bytesRead: number;
+  rowsIn: number;
+  rowsOut: number;
+  shuffleBytes: number;
 }
+
+/** The figures one invocation adds to its stage. */
+type Figures = Omit<StageReport, 'invocations' | 'workers' | 'wallMs'>;
 
 /** The run report written to `_runs/<runId>.json`. */
 export interface RunReport {
@@ -40,12 +48,16 @@ export interface RunReport {
   sources: Record<SourceName, SourceCounts & { rejectRate: number }>;
   rejects: { total: number; byReason: Record<string, number> };
   tables: Record<TableName, { rows: number; files: number; bytes: number; partitions: string[] }>;
-  stages: Record<'map' | ReducePhase, StageReport>;
+  stages: { plan: { shards: number; wallMs: number } } & Record<'map' | ReducePhase, StageReport> & {
+      commit: { wallMs: number };
+    };
 }
 
 /** Commits a run; throws DataQualityError (after writing a failed report and removing its files) when a check fails. */
 export async function commitRun(run: RunContext): Promise<RunReport> {
+  const committing = Date.now();
   const store = openStore(run.target);
+  const planned = JSON.parse(Buffer.from(await store.get(planStatsKey(run.runId))).toString('utf8')) as PlanStats;
   const maps = await readJsonObjects<MapStats>(store, statsPrefix(run.runId, 'map'));
   const reduces = await readJsonObjects<ReduceStats>(store, statsPrefix(run.runId, 'reduce'));
 
@@ -88,7 +100,14 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
     rejects: { total: sources.song_data.rejected + sources.log_data.rejected, byReason },
     tables,
     stages: {
-      map: stage(maps, (m) => ({ rowsIn: m.counts.read, rowsOut: m.counts.loaded, shuffleBytes: m.shuffleBytes })),
+      plan: { shards: planned.shards, wallMs: Date.parse(planned.finishedAt) - Date.parse(planned.startedAt) },
+      map: stage(maps, (m) => ({
+        objectsRead: m.counts.objects,
+        bytesRead: m.counts.bytes,
+        rowsIn: m.counts.read,
+        rowsOut: m.counts.loaded,
+        shuffleBytes: m.shuffleBytes,
+      })),
       dimensions: stage(
         reduces.filter((r) => r.phase === 'dimensions'),
         reduceFigures,
@@ -97,6 +116,7 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
         reduces.filter((r) => r.phase === 'facts'),
         reduceFigures,
       ),
+      commit: { wallMs: 0 },
     },
   };
 
@@ -108,7 +128,7 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
     const message = `reject limit ${pct(run.settings.rejectLimit)} exceeded: ${detail}; see _rejects/ under ${run.target}`;
     // Nothing is published: this run's files go, the tables' current files stay.
     await store.delete(Object.values(files).flatMap((list) => list.map((f) => f.key)));
-    await finish(store, run, { ...report, status: 'failed', error: message });
+    await finish(store, run, { ...report, status: 'failed', error: message }, committing);
     throw new DataQualityError(message);
   }
 
@@ -120,11 +140,12 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
     for await (const o of store.list(tablePrefix(t))) if (!keep.has(o.key)) stale.push(o.key);
     await store.delete(stale);
   }
-  return finish(store, run, report);
+  return finish(store, run, report, committing);
 }
 
-async function finish(store: ObjectStore, run: RunContext, report: RunReport): Promise<RunReport> {
+async function finish(store: ObjectStore, run: RunContext, report: RunReport, committing: number): Promise<RunReport> {
   const done = { ...report, finishedAt: new Date().toISOString() };
+  done.stages.commit.wallMs = Date.now() - committing;
   await store.put(runReportKey(run.runId), `${JSON.stringify(done, null, 2)}\n`);
   const scratch: string[] = [];
   for await (const o of store.list(scratchPrefix(run.runId))) scratch.push(o.key);
@@ -132,25 +153,36 @@ async function finish(store: ObjectStore, run: RunContext, report: RunReport): P
   return done;
 }
 
-function reduceFigures(r: ReduceStats): Omit<StageReport, 'invocations' | 'wallMs'> {
-  const rowsOut = Object.values(r.tables).reduce((n, t) => n + t.rows, 0);
-  return { rowsIn: r.rowsIn, rowsOut, shuffleBytes: r.shuffleBytes };
+function reduceFigures(r: ReduceStats): Figures {
+  return {
+    objectsRead: r.objectsRead,
+    bytesRead: r.bytesRead,
+    rowsIn: r.rowsIn,
+    rowsOut: r.rowsOut,
+    shuffleBytes: r.shuffleBytes,
+  };
 }
 
-function stage<T extends { startedAt: string; finishedAt: string }>(
+function stage<T extends { startedAt: string; finishedAt: string; worker: string }>(
   items: T[],
-  figures: (item: T) => Omit<StageReport, 'invocations' | 'wallMs'>,
+  figures: (item: T) => Figures,
 ): StageReport {
-  const out: StageReport = { invocations: items.length, wallMs: 0, rowsIn: 0, rowsOut: 0, shuffleBytes: 0 };
+  const out: StageReport = {
+    invocations: items.length,
+    workers: new Set(items.map((i) => i.worker)).size,
+    wallMs: 0,
+    objectsRead: 0,
+    bytesRead: 0,
+    rowsIn: 0,
+    rowsOut: 0,
+    shuffleBytes: 0,
+  };
   if (items.length === 0) return out;
-  const start = Math.min(...items.map((i) => Date.parse(i.startedAt)));
-  const end = Math.max(...items.map((i) => Date.parse(i.finishedAt)));
-  out.wallMs = end - start;
-  for (const i of items) {
-    const f = figures(i);
-    out.rowsIn = (out.rowsIn ?? 0) + (f.rowsIn ?? 0);
-    out.rowsOut = (out.rowsOut ?? 0) + (f.rowsOut ?? 0);
-    out.shuffleBytes = (out.shuffleBytes ?? 0) + (f.shuffleBytes ?? 0);
+  out.wallMs =
+    Math.max(...items.map((i) => Date.parse(i.finishedAt))) - Math.min(...items.map((i) => Date.parse(i.startedAt)));
+  for (const item of items) {
+    const f = figures(item);
+    for (const k of Object.keys(f) as (keyof Figures)[]) out[k] += f[k];
   }
   return out;
 }

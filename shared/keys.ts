@@ -66,6 +66,12 @@ export const reduceStatsKey = (runId: string, phase: string, bucket: number): st
 /** Prefix of all statistics of a run. */
 export const statsPrefix = (runId: string, stage: 'map' | 'reduce'): string => `${scratchPrefix(runId)}stats/${stage}/`;
 
+/** Plan's statistics. */
+export const planStatsKey = (runId: string): string => `${scratchPrefix(runId)}stats/plan.json`;
+
+/** Who ran a piece of work: process and thread, so the report can count the workers a stage used. */
+export const workerId = (pid: number, threadId: number): string => `${pid}/${threadId}`;
+
 /** Prefix of a table's data files. */
 export const tablePrefix = (table: TableName): string => `${table}/`;
 

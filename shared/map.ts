@@ -3,8 +3,9 @@
  * rejects, and writes the shuffle: each dataset hash-partitioned on its own reduce key.
  */
 
+import { threadId } from 'node:worker_threads';
 import { ingest } from './ingest.ts';
-import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName } from './keys.ts';
+import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName, workerId } from './keys.ts';
 import type { RunContext, Shard } from './plan.ts';
 import { Shuffle } from './shuffle.ts';
 import { openStore } from './store.ts';
@@ -22,6 +23,7 @@ export interface SourceCounts {
 /** What a map worker leaves behind for Commit, per shard. */
 export interface MapStats {
   shardId: string;
+  worker: string;
   source: SourceName;
   counts: SourceCounts;
   rejectReasons: Record<string, number>;
@@ -97,6 +99,7 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
   const shuffleBytes = await out.write(target, run.runId, shard.shardId);
   const stats: MapStats = {
     shardId: shard.shardId,
+    worker: workerId(process.pid, threadId),
     source: shard.source,
     counts,
     rejectReasons,

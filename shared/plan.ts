@@ -1,7 +1,7 @@
 /** Plan: list the input, cut it into shards of bounded bytes and files, write the shard manifest. */
 import { parseRunInput, resolveSettings, type Settings } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { manifestKey, newRunId, SOURCES, type SourceName, shardId, sourcePrefix } from './keys.ts';
+import { manifestKey, newRunId, planStatsKey, SOURCES, type SourceName, shardId, sourcePrefix } from './keys.ts';
 import { type ObjectLocation, openStore } from './store.ts';
 
 /** What every worker of a run is told: small enough for any state payload. */
@@ -19,6 +19,14 @@ export interface Shard {
   source: SourceName;
   keys: string[];
   bytes: number;
+}
+
+/** What Plan leaves for Commit. */
+export interface PlanStats {
+  shards: number;
+  inputs: PlanResult['inputs'];
+  startedAt: string;
+  finishedAt: string;
 }
 
 /** Plan's result: the state machine passes it on; the shards themselves stay in the manifest. */
@@ -67,6 +75,13 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
     throw new ConfigError(`no input under ${input.source}: expected song_data/ and log_data/ objects`);
   }
   await target.put(manifestKey(run.runId), JSON.stringify(shards));
+  const stats: PlanStats = {
+    shards: shards.length,
+    inputs,
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+  await target.put(planStatsKey(run.runId), JSON.stringify(stats));
   return {
     run,
     manifest: target.locate(manifestKey(run.runId)),

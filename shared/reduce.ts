@@ -7,9 +7,10 @@
  *   one reducer per partition, so a dimension partition is one file however many buckets there are.
  */
 
+import { threadId } from 'node:worker_threads';
 import { encodeParquet, type Row } from './columnar.ts';
 import type { TableName } from './config.ts';
-import { partitionPath, reduceStatsKey, type ShuffleName, tableFileKey } from './keys.ts';
+import { partitionPath, reduceStatsKey, type ShuffleName, tableFileKey, workerId } from './keys.ts';
 import type { RunContext } from './plan.ts';
 import { TABLE_COLUMNS } from './schemas.ts';
 import { readBucket, Shuffle } from './shuffle.ts';
@@ -35,7 +36,12 @@ export interface TableFile {
 export interface ReduceStats {
   phase: ReducePhase;
   bucket: number;
+  worker: string;
+  objectsRead: number;
+  bytesRead: number;
   rowsIn: number;
+  /** Rows written: table rows, and rows passed on to the next phase. */
+  rowsOut: number;
   tables: Partial<Record<TableName, { rows: number; files: TableFile[] }>>;
   shuffleBytes: number;
   startedAt: string;
@@ -54,10 +60,25 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   const { run, phase, bucket } = event;
   const startedAt = new Date().toISOString();
   const store = openStore(run.target);
-  const stats: ReduceStats = { phase, bucket, rowsIn: 0, tables: {}, shuffleBytes: 0, startedAt, finishedAt: '' };
+  const stats: ReduceStats = {
+    phase,
+    bucket,
+    worker: workerId(process.pid, threadId),
+    objectsRead: 0,
+    bytesRead: 0,
+    rowsIn: 0,
+    rowsOut: 0,
+    tables: {},
+    shuffleBytes: 0,
+    startedAt,
+    finishedAt: '',
+  };
+  const counts = { objects: 0, bytes: 0 };
   const input = async (name: ShuffleName): Promise<Row[]> => {
-    const rows = await readBucket(store, run.runId, name, bucket);
+    const rows = await readBucket(store, run.runId, name, bucket, counts);
     stats.rowsIn += rows.length;
+    stats.objectsRead = counts.objects;
+    stats.bytesRead = counts.bytes;
     return rows;
   };
   const write = async (table: TableName, rows: Row[]): Promise<void> => {
@@ -102,10 +123,12 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       next.add('plays', key, p);
     }
     stats.shuffleBytes = await next.write(store, run.runId, `r${bucket}`);
+    stats.rowsOut = Object.values(next.rowCounts()).reduce((n, c) => n + c, 0);
   } else {
     await write('songplays', joinSongplays(await input('plays'), await input('songkeys')));
     for (const table of DIMENSION_TABLES) await write(table, await input(`dim-${table}`));
   }
+  stats.rowsOut += Object.values(stats.tables).reduce((n, t) => n + t.rows, 0);
   stats.finishedAt = new Date().toISOString();
   await store.put(reduceStatsKey(run.runId, phase, bucket), JSON.stringify(stats));
   return { bucket, rows: Object.values(stats.tables).reduce((n, t) => n + t.rows, 0) };

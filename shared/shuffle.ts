@@ -46,11 +46,26 @@ export class Shuffle {
   }
 }
 
-/** Every row of one bucket of one dataset, from all producers. */
-export async function readBucket(store: ObjectStore, runId: string, name: ShuffleName, bucket: number): Promise<Row[]> {
+/** What a reader of the shuffle has read. */
+export interface ReadCounts {
+  objects: number;
+  bytes: number;
+}
+
+/** Every row of one bucket of one dataset, from all producers; adds what it read to `counts`. */
+export async function readBucket(
+  store: ObjectStore,
+  runId: string,
+  name: ShuffleName,
+  bucket: number,
+  counts: ReadCounts,
+): Promise<Row[]> {
   const rows: Row[] = [];
   for await (const object of store.list(shuffleBucketPrefix(runId, name, bucket))) {
-    for (const row of decodeIpc(await store.get(object.key))) rows.push(row);
+    const body = await store.get(object.key);
+    counts.objects++;
+    counts.bytes += body.length;
+    for (const row of decodeIpc(body)) rows.push(row);
   }
   return rows;
 }

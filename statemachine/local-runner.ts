@@ -3,6 +3,7 @@
  * (./lower.ts) and each Task state that invokes a function runs the same handler module Lambda runs.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { openLocation } from '../shared/store.ts';
 import { batchItems, type ItemsRequest, lowerForLocal } from './lower.ts';
@@ -45,7 +46,7 @@ async function loadHandler(module: URL): Promise<Handler> {
 
 /** How the local runner runs handlers. */
 export interface LocalRunOptions {
-  /** Worker threads for the handlers; 0 (the default) runs them in this thread. */
+  /** Worker threads for the handlers (default: one per core); 0 runs them in this thread. */
   workers?: number | undefined;
   onProgress?: (p: Progress) => void;
 }
@@ -54,7 +55,7 @@ export interface LocalRunOptions {
 export async function runLocal(input: Json, options: LocalRunOptions = {}): Promise<unknown> {
   const onProgress = options.onProgress ?? (() => {});
   const lowered = lowerForLocal(JSON.parse(readFileSync(ASL_URL, 'utf8')));
-  const pool = options.workers ? new WorkerPool(options.workers) : undefined;
+  const pool = options.workers === 0 ? undefined : new WorkerPool(options.workers ?? availableParallelism());
   const overrides: Record<string, (input: Json) => Promise<Json>> = {};
   let failedState = '';
   for (const [state, logicalId] of Object.entries(lowered.functions)) {

@@ -2,7 +2,6 @@
  * A pool of worker threads for the local runner: the interpreter runs Map iterations concurrently in one
  * thread, so the CPU-bound handlers are sent to threads (one per core by default) to run in parallel.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkerRequest, WorkerResponse } from './worker.ts';
 
@@ -20,7 +19,7 @@ export class WorkerPool {
   private readonly running = new Map<Worker, number>(); // worker → id of the request it runs
   private nextId = 0;
 
-  constructor(readonly size: number = availableParallelism()) {
+  constructor(readonly size: number) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL);
       worker.on('message', (response: WorkerResponse) => {

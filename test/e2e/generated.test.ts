@@ -54,11 +54,41 @@ describe('generated data end to end', () => {
     for (const table of TABLES) assert.deepEqual(lake[table], expected[table], table);
   });
 
-  test('1 shard and 1 bucket give the same tables as many shards and 16 buckets', async () => {
+  test('1 shard and 1 bucket in one thread give the same tables as many shards and 16 buckets on 2 threads', async () => {
     const one = join(tmp.dir, 'one');
-    await runEtl(source, one, { buckets: 1, shardFiles: 100_000 });
-    const single = await readLake(db, one);
-    for (const table of TABLES) assert.deepEqual(single[table], lake[table], table);
+    const single = await runEtl(source, one, { buckets: 1, shardFiles: 100_000 }, 0);
+    const singleLake = await readLake(db, one);
+    for (const table of TABLES) assert.deepEqual(singleLake[table], lake[table], table);
+    // Same songplay ids, and the runs really were shaped differently.
+    assert.deepEqual(
+      singleLake.songplays.map((p) => p.songplay_id),
+      lake.songplays.map((p) => p.songplay_id),
+    );
+    assert.deepEqual(
+      [single.report.stages.map.invocations, single.report.stages.facts.invocations, single.report.stages.map.workers],
+      [2, 1, 1],
+    );
+    const { map, dimensions, facts } = many.report.stages;
+    assert.equal(map.invocations, many.report.stages.plan.shards);
+    assert.ok(map.invocations > 10, `only ${map.invocations} map invocations`);
+    assert.deepEqual([dimensions.invocations, facts.invocations], [16, 16]);
+    assert.deepEqual([map.workers, dimensions.workers, facts.workers], [2, 2, 2]);
+  });
+
+  test('the report counts each stage: objects and bytes read, rows in and out, shuffle bytes', () => {
+    const { sources, stages } = many.report;
+    const { map, dimensions, facts } = stages;
+    assert.equal(map.objectsRead, sources.song_data.objects + sources.log_data.objects);
+    assert.equal(map.bytesRead, sources.song_data.bytes + sources.log_data.bytes);
+    assert.equal(map.rowsIn, expected.read.song_data + expected.read.log_data);
+    assert.equal(map.rowsOut, map.rowsIn - expected.rejects.length);
+    // What one stage writes to the shuffle, the next one reads.
+    assert.equal(dimensions.bytesRead, map.shuffleBytes);
+    assert.equal(facts.bytesRead, dimensions.shuffleBytes);
+    assert.equal(facts.rowsIn, dimensions.rowsOut);
+    const tableRows = TABLES.reduce((n, t) => n + expected[t].length, 0);
+    assert.equal(facts.rowsOut, tableRows);
+    assert.ok(map.wallMs > 0 && facts.wallMs > 0, 'stage wall times');
   });
 
   test('every record is loaded or rejected with its reason, and rejects land under _rejects/', () => {

@@ -24,9 +24,9 @@ export interface CommitResult {
   report: string;
 }
 
-/** Runs one execution; returns Commit's result and the parsed run report. */
-export async function runEtl(source: string, target: string, settings: Record<string, unknown> = {}) {
-  const result = (await runLocal({ source, target, settings } as never)) as unknown as CommitResult;
+/** Runs one execution (worker threads: one per core unless given); returns Commit's result and the run report. */
+export async function runEtl(source: string, target: string, settings: Record<string, unknown> = {}, workers?: number) {
+  const result = (await runLocal({ source, target, settings } as never, { workers })) as unknown as CommitResult;
   const report = JSON.parse(readFileSync(join(target, result.report), 'utf8'));
   return { result, report };
 }
