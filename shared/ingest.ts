@@ -3,7 +3,7 @@
  * reading path must pass the reader conformance suite (test/conformance).
  */
 import type { SourceName } from './keys.ts';
-import { RAW_LIMIT, readRecords } from './reader.ts';
+import { type OpenChunks, readRecords } from './reader.ts';
 import { type Checked, checkLogEvent, checkSongRecord, type LogEvent, type SongRecord } from './validate.ts';
 
 /** One record's outcome. */
@@ -23,11 +23,11 @@ const CHECKS: { [S in SourceName]: (value: unknown) => Checked<SourceRow[S]> } =
 /** Reads and validates one object of a source. */
 export async function* ingest<S extends SourceName>(
   source: S,
-  chunks: AsyncIterable<Uint8Array>,
+  open: OpenChunks,
   maxRecordBytes: number,
 ): AsyncGenerator<Ingested<SourceRow[S]>> {
   const check = CHECKS[source];
-  for await (const record of readRecords(chunks, maxRecordBytes)) {
+  for await (const record of readRecords(open, maxRecordBytes)) {
     if ('reason' in record) {
       yield { line: record.line, ok: false, reason: record.reason, raw: record.raw };
       continue;
@@ -39,7 +39,7 @@ export async function* ingest<S extends SourceName>(
         line: record.line,
         ok: false,
         reason: checked.reason,
-        raw: JSON.stringify(record.value).slice(0, RAW_LIMIT),
+        raw: record.raw(),
       };
   }
 }

@@ -73,13 +73,14 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
   await forEachLimited(shard.keys, readConcurrency, async (key) => {
     const rejects: RejectLine[] = [];
     let bytes = 0;
-    const counted = (async function* () {
+    const open = async function* () {
+      bytes = 0; // a second read of the same object counts once
       for await (const chunk of source.stream(key)) {
         bytes += chunk.length;
         yield chunk;
       }
-    })();
-    for await (const record of ingest(shard.source, counted, maxRecordBytes)) {
+    };
+    for await (const record of ingest(shard.source, open, maxRecordBytes)) {
       counts.read++;
       if (record.ok) {
         counts.loaded++;

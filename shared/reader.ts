@@ -1,55 +1,130 @@
 /**
- * Turns an input object's bytes into records (docs/contract.md, "Reading input"): one JSON document, or JSON
- * lines. Never holds more than `maxRecordBytes` (plus one read chunk) of a line it is going to reject.
+ * Turns an input object's bytes into records (docs/contract.md, "Reading input"): one JSON document (an object,
+ * or an array of records), or JSON lines. Memory stays bounded by `maxRecordBytes` plus a read chunk, whatever
+ * the object's size: a line it is going to reject is never held whole.
  */
 
-/** One record of an input object: a parsed value, or the reason it cannot be one. */
-export type RawRecord = { line: number; value: unknown } | { line: number; reason: string; raw: string };
+/** One record: a parsed value (with its source text for a reject record), or the reason it cannot be one. */
+export type RawRecord =
+  | { line: number; value: unknown; raw: () => string }
+  | { line: number; reason: string; raw: string };
 
-/** How much of a rejected line is kept in its reject record. */
+/** Opens an object's bytes. Called a second time only for a large file whose shape is in doubt (see below). */
+export type OpenChunks = () => AsyncIterable<Uint8Array>;
+
+/** How much of a rejected record is kept in its reject line. */
 export const RAW_LIMIT = 1000;
+
+/** Room beyond the record limit for a BOM and whitespace around a document that is itself within the limit. */
+const SLACK = 64 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossyUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+/** Blank means JSON whitespace only (space, tab, CR, LF). */
+const BLANK = /^[ \t\r\n]*$/;
 
-/** The records of one object, read from its chunks. */
-export async function* readRecords(
-  chunks: AsyncIterable<Uint8Array>,
-  maxRecordBytes: number,
-): AsyncGenerator<RawRecord> {
-  // Buffer up to the record limit: a file that small may be one JSON document. A larger one is JSON lines, or
-  // a document too large to be one record (streamLines rejects that one whole).
+const cut = (text: string): string => text.slice(0, RAW_LIMIT);
+const headText = (bytes: Uint8Array): string => cut(lossyUtf8.decode(bytes.subarray(0, RAW_LIMIT * 4)));
+const tooLarge = (line: number, max: number, raw: string): RawRecord => ({
+  line,
+  reason: `record exceeds ${max} bytes`,
+  raw,
+});
+
+/** The records of one object. */
+export async function* readRecords(open: OpenChunks, maxRecordBytes: number): AsyncGenerator<RawRecord> {
+  const iterator = open()[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;
-  const iterator = chunks[Symbol.asyncIterator]();
-  let done = false;
-  while (headBytes <= maxRecordBytes) {
+  let ended = false;
+  while (headBytes <= maxRecordBytes + SLACK) {
     const next = await iterator.next();
     if (next.done) {
-      done = true;
+      ended = true;
       break;
     }
     head.push(next.value);
     headBytes += next.value.length;
   }
-  if (done) {
-    yield* wholeObject(stripBom(Buffer.concat(head, headBytes)), maxRecordBytes);
+  const start = stripBom(Buffer.concat(head, headBytes));
+  if (ended) {
+    yield* smallObject(start, maxRecordBytes);
+    return;
+  }
+  // A large object is JSON lines, unless its first record is an unfinished object or array: then it may be one
+  // pretty-printed document (a single oversized record) or a broken first line. Only a scan of the whole object
+  // tells; it keeps nothing, and the lines are then read in a second pass.
+  const first = firstLine(start);
+  if (first !== undefined && /^[ \t\r]*[[{]/.test(first) && !tryParse(first).ok) {
+    if (await isOneDocument(start, iterator)) {
+      yield tooLarge(1, maxRecordBytes, headText(start));
+      return;
+    }
+    await iterator.return?.();
+    yield* streamLines(open(), maxRecordBytes, true);
     return;
   }
   async function* rest(): AsyncGenerator<Uint8Array> {
-    yield stripBom(Buffer.concat(head, headBytes)); // the head holds more than 3 bytes: a BOM is whole in it
+    yield start;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
-  yield* streamLines(rest(), maxRecordBytes);
+  yield* streamLines(rest(), maxRecordBytes, false);
 }
 
 function stripBom(bytes: Uint8Array): Uint8Array {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
-function* wholeObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawRecord> {
+/** The first non-blank line's text, when it is short enough to look at. */
+function firstLine(bytes: Uint8Array): string | undefined {
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(LF, start);
+    if (end < 0) end = bytes.length;
+    const text = lossyUtf8.decode(bytes.subarray(start, Math.min(end, start + 1024 * 1024)));
+    if (!BLANK.test(text)) return end - start > 1024 * 1024 ? undefined : text;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** Whether the bytes (head, then the rest of the iterator) are exactly one JSON object or array. */
+async function isOneDocument(head: Uint8Array, rest: AsyncIterator<Uint8Array>): Promise<boolean> {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let closed = false;
+  const scan = (bytes: Uint8Array): boolean | undefined => {
+    for (const b of bytes) {
+      if (closed) {
+        if (b !== 0x20 && b !== 0x09 && b !== CR && b !== LF) return false;
+      } else if (inString) {
+        if (escaped) escaped = false;
+        else if (b === 0x5c) escaped = true;
+        else if (b === 0x22) inString = false;
+      } else if (b === 0x22) inString = true;
+      else if (b === 0x7b || b === 0x5b) depth++;
+      else if (b === 0x7d || b === 0x5d) {
+        depth--;
+        if (depth === 0) closed = true;
+        if (depth < 0) return false;
+      }
+    }
+    return undefined;
+  };
+  if (scan(head) === false) return false;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) {
+    if (scan(next.value) === false) {
+      await rest.return?.();
+      return false;
+    }
+  }
+  return closed;
+}
+
+function* smallObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawRecord> {
   let text: string | undefined;
   try {
     text = strictUtf8.decode(bytes);
@@ -57,13 +132,20 @@ function* wholeObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawR
     // Invalid UTF-8 somewhere: the lines that hold it are rejected, the others still load.
   }
   if (text !== undefined) {
-    if (text.trim() === '') return;
+    if (BLANK.test(text)) return;
     const doc = tryParse(text);
-    if (doc.ok) {
-      if (Array.isArray(doc.value)) {
-        for (let i = 0; i < doc.value.length; i++) yield { line: i + 1, value: doc.value[i] };
+    if (doc.ok && typeof doc.value === 'object' && doc.value !== null) {
+      // The document is the record: its size is measured without the whitespace around it.
+      if (Buffer.byteLength(text.trim()) > maxRecordBytes) {
+        yield tooLarge(1, maxRecordBytes, cut(text.trim()));
+      } else if (Array.isArray(doc.value)) {
+        for (let i = 0; i < doc.value.length; i++) {
+          const element: unknown = doc.value[i];
+          yield { line: i + 1, value: element, raw: () => stringify(element) };
+        }
       } else {
-        yield { line: 1, value: doc.value };
+        const whole = text;
+        yield { line: 1, value: doc.value, raw: () => cut(whole.trim()) };
       }
       return;
     }
@@ -80,21 +162,23 @@ function* wholeObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawR
   }
 }
 
-async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: number): AsyncGenerator<RawRecord> {
+async function* streamLines(
+  chunks: AsyncIterable<Uint8Array>,
+  maxRecordBytes: number,
+  stripFirst: boolean,
+): AsyncGenerator<RawRecord> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let skipping = false; // inside an oversized line: keep only its head, drop the rest
   let skippedHead = new Uint8Array(0);
   let line = 1;
-  let seenRecord = false;
-  let fileHead: Uint8Array | undefined;
-  const tooLong = (): RawRecord => ({
-    line,
-    reason: `record exceeds ${maxRecordBytes} bytes`,
-    raw: lossyUtf8.decode(skippedHead).slice(0, RAW_LIMIT),
-  });
-  for await (const chunk of chunks) {
-    fileHead ??= chunk.subarray(0, RAW_LIMIT * 4);
+  let bomChecked = !stripFirst;
+  for await (let chunk of chunks) {
+    if (!bomChecked) {
+      // A second pass starts from the raw bytes; a BOM split across tiny chunks is not worth handling here.
+      chunk = stripBom(chunk);
+      bomChecked = true;
+    }
     let start = 0;
     while (start < chunk.length) {
       const end = chunk.indexOf(LF, start);
@@ -112,24 +196,11 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: n
       }
       if (end < 0) break;
       if (skipping) {
-        yield tooLong();
+        yield tooLarge(line, maxRecordBytes, headText(skippedHead));
         skipping = false;
       } else {
-        const bytes = Buffer.concat(pending, pendingBytes);
-        if (!seenRecord && /^\s*[[{]\s*$/.test(bytes.toString('latin1'))) {
-          // A pretty-printed document larger than the limit: one oversized record, not lines of fragments.
-          yield {
-            line,
-            reason: `record exceeds ${maxRecordBytes} bytes`,
-            raw: lossyUtf8.decode(fileHead).slice(0, RAW_LIMIT),
-          };
-          return;
-        }
-        const record = parseLine(bytes, line, maxRecordBytes);
-        if (record) {
-          seenRecord = true;
-          yield record;
-        }
+        const record = parseLine(Buffer.concat(pending, pendingBytes), line, maxRecordBytes);
+        if (record) yield record;
       }
       pending = [];
       pendingBytes = 0;
@@ -137,7 +208,7 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: n
       start = end + 1;
     }
   }
-  if (skipping) yield tooLong();
+  if (skipping) yield tooLarge(line, maxRecordBytes, headText(skippedHead));
   else if (pendingBytes > 0) {
     const record = parseLine(Buffer.concat(pending, pendingBytes), line, maxRecordBytes);
     if (record) yield record;
@@ -146,22 +217,18 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array>, maxRecordBytes: n
 
 function parseLine(bytes: Uint8Array, line: number, maxRecordBytes: number): RawRecord | undefined {
   const body = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.subarray(0, bytes.length - 1) : bytes;
-  if (body.length > maxRecordBytes) {
-    return {
-      line,
-      reason: `record exceeds ${maxRecordBytes} bytes`,
-      raw: lossyUtf8.decode(body.subarray(0, RAW_LIMIT * 4)).slice(0, RAW_LIMIT),
-    };
-  }
+  if (body.length > maxRecordBytes) return tooLarge(line, maxRecordBytes, headText(body));
   let text: string;
   try {
     text = strictUtf8.decode(body);
   } catch {
-    return { line, reason: 'invalid UTF-8', raw: lossyUtf8.decode(body).slice(0, RAW_LIMIT) };
+    return { line, reason: 'invalid UTF-8', raw: cut(lossyUtf8.decode(body)) };
   }
-  if (text.trim() === '') return undefined;
+  if (BLANK.test(text)) return undefined;
   const parsed = tryParse(text);
-  return parsed.ok ? { line, value: parsed.value } : { line, reason: 'invalid JSON', raw: text.slice(0, RAW_LIMIT) };
+  return parsed.ok
+    ? { line, value: parsed.value, raw: () => cut(text) }
+    : { line, reason: 'invalid JSON', raw: cut(text) };
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -169,5 +236,14 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
     return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false };
+  }
+}
+
+/** A value's JSON for a reject line; a value too deep to stringify is described instead. */
+function stringify(value: unknown): string {
+  try {
+    return cut(JSON.stringify(value));
+  } catch {
+    return '(a value nested too deeply to show)';
   }
 }

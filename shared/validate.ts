@@ -95,7 +95,7 @@ export function checkSongRecord(value: unknown): Checked<SongRecord> {
       title: repaired(value.title),
       artist_id: artistId,
       // 0 is the dataset's "unknown"; int32 is the column's range.
-      year: year === null || year === 0 || Math.abs(year) > 2 ** 31 - 1 ? null : year,
+      year: year === null || year === 0 || year < -(2 ** 31) || year > 2 ** 31 - 1 ? null : year,
       duration,
       artist_name: repaired(value.artist_name),
       artist_location: repaired(value.artist_location),
