@@ -4,6 +4,7 @@
  */
 import { TABLES, type TableName } from './config.ts';
 import { DataQualityError } from './errors.ts';
+import { type Insights, mergeInsights } from './insights.ts';
 import {
   planStatsKey,
   runReportKey,
@@ -14,7 +15,7 @@ import {
   tableManifestKey,
   tablePrefix,
 } from './keys.ts';
-import type { MapStats, SourceCounts } from './map.ts';
+import { EXAMPLES_PER_REASON, type MapStats, type RejectExample, type SourceCounts } from './map.ts';
 import type { PlanStats, RunContext } from './plan.ts';
 import type { ReducePhase, ReduceStats, TableFile } from './reduce.ts';
 import { type ObjectStore, openStore } from './store.ts';
@@ -46,7 +47,9 @@ export interface RunReport {
   finishedAt: string;
   settings: RunContext['settings'];
   sources: Record<SourceName, SourceCounts & { rejectRate: number }>;
-  rejects: { total: number; byReason: Record<string, number> };
+  rejects: { total: number; byReason: Record<string, number>; examples: Record<string, RejectExample[]> };
+  /** Aggregates for the reports: plays by hour and level, users by level, top songs. */
+  insights: Insights;
   tables: Record<TableName, { rows: number; files: number; bytes: number; partitions: string[] }>;
   stages: { plan: { shards: number; wallMs: number } } & Record<'map' | ReducePhase, StageReport> & {
       commit: { wallMs: number };
@@ -97,7 +100,8 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
     finishedAt: '',
     settings: run.settings,
     sources,
-    rejects: { total: sources.song_data.rejected + sources.log_data.rejected, byReason },
+    rejects: { total: sources.song_data.rejected + sources.log_data.rejected, byReason, examples: examples(maps) },
+    insights: mergeInsights(reduces.flatMap((r) => (r.insights ? [r.insights] : []))),
     tables,
     stages: {
       plan: { shards: planned.shards, wallMs: Date.parse(planned.finishedAt) - Date.parse(planned.startedAt) },
@@ -183,6 +187,18 @@ function stage<T extends { startedAt: string; finishedAt: string; worker: string
   for (const item of items) {
     const f = figures(item);
     for (const k of Object.keys(f) as (keyof Figures)[]) out[k] += f[k];
+  }
+  return out;
+}
+
+/** The first examples of each reject reason, in key and line order. */
+function examples(maps: readonly MapStats[]): Record<string, RejectExample[]> {
+  const out: Record<string, RejectExample[]> = {};
+  for (const m of maps) for (const [r, list] of Object.entries(m.rejectExamples)) (out[r] ??= []).push(...list);
+  for (const r of Object.keys(out)) {
+    out[r] = (out[r] ?? [])
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.line - b.line))
+      .slice(0, EXAMPLES_PER_REASON);
   }
   return out;
 }

@@ -27,11 +27,23 @@ export interface MapStats {
   source: SourceName;
   counts: SourceCounts;
   rejectReasons: Record<string, number>;
+  /** The first few rejects of each reason, for the reports. */
+  rejectExamples: Record<string, RejectExample[]>;
   rows: Partial<Record<ShuffleName, number>>;
   shuffleBytes: number;
   startedAt: string;
   finishedAt: string;
 }
+
+/** A reject as the reports show it. */
+export interface RejectExample {
+  key: string;
+  line: number;
+  raw: string;
+}
+
+/** Examples kept per reject reason. */
+export const EXAMPLES_PER_REASON = 3;
 
 /** The map worker's whole input: one ItemBatcher batch. */
 export interface MapBatch {
@@ -69,6 +81,7 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
   const out = new Shuffle(buckets);
   const counts: SourceCounts = { objects: 0, bytes: 0, read: 0, loaded: 0, rejected: 0 };
   const rejectReasons: Record<string, number> = {};
+  const rejectExamples: Record<string, RejectExample[]> = {};
 
   await forEachLimited(shard.keys, readConcurrency, async (key) => {
     const rejects: RejectLine[] = [];
@@ -90,6 +103,9 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
       }
       counts.rejected++;
       rejectReasons[record.reason] = (rejectReasons[record.reason] ?? 0) + 1;
+      const examples = (rejectExamples[record.reason] ??= []);
+      if (examples.length < EXAMPLES_PER_REASON)
+        examples.push({ key, line: record.line, raw: record.raw.slice(0, 200) });
       rejects.push({ source: shard.source, key, line: record.line, reason: record.reason, raw: record.raw });
     }
     counts.objects++;
@@ -104,6 +120,7 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
     source: shard.source,
     counts,
     rejectReasons,
+    rejectExamples,
     rows: out.rowCounts(),
     shuffleBytes,
     startedAt,

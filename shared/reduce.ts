@@ -10,6 +10,7 @@
 import { threadId } from 'node:worker_threads';
 import { encodeParquet, type Row } from './columnar.ts';
 import type { TableName } from './config.ts';
+import { bucketInsights, type Insights } from './insights.ts';
 import { partitionPath, reduceStatsKey, type ShuffleName, tableFileKey, workerId } from './keys.ts';
 import type { RunContext } from './plan.ts';
 import { TABLE_COLUMNS } from './schemas.ts';
@@ -22,8 +23,7 @@ import { byLatest, byPrecedence, dedupe, distinct, joinShuffleKey, joinSongplays
 export const REDUCE_PHASES = ['dimensions', 'facts'] as const;
 export type ReducePhase = (typeof REDUCE_PHASES)[number];
 
-const DIMENSION_TABLES = ['songs', 'artists', 'users', 'time'] as const;
-type DimensionTable = (typeof DIMENSION_TABLES)[number];
+type DimensionTable = 'songs' | 'artists' | 'users' | 'time';
 
 /** One written table file. */
 export interface TableFile {
@@ -44,6 +44,8 @@ export interface ReduceStats {
   rowsOut: number;
   tables: Partial<Record<TableName, { rows: number; files: TableFile[] }>>;
   shuffleBytes: number;
+  /** The facts phase's aggregates for the reports. */
+  insights?: Insights;
   startedAt: string;
   finishedAt: string;
 }
@@ -125,8 +127,13 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     stats.shuffleBytes = await next.write(store, run.runId, `r${bucket}`);
     stats.rowsOut = Object.values(next.rowCounts()).reduce((n, c) => n + c, 0);
   } else {
-    await write('songplays', joinSongplays(await input('plays'), await input('songkeys')));
-    for (const table of DIMENSION_TABLES) await write(table, await input(`dim-${table}`));
+    const songkeys = await input('songkeys');
+    const songplays = joinSongplays(await input('plays'), songkeys);
+    await write('songplays', songplays);
+    const users = await input('dim-users');
+    await write('users', users);
+    for (const table of ['songs', 'artists', 'time'] as const) await write(table, await input(`dim-${table}`));
+    stats.insights = bucketInsights(songplays, songkeys, users);
   }
   stats.rowsOut += Object.values(stats.tables).reduce((n, t) => n + t.rows, 0);
   stats.finishedAt = new Date().toISOString();
