@@ -13,6 +13,7 @@ import { openStore } from '../shared/store.ts';
 import { LocalExecutionError, type Progress, runLocal } from '../statemachine/local-runner.ts';
 import { generate } from './generate.ts';
 import { ProgressTracker } from './progress.ts';
+import { QueryUsageError, queryCommand } from './query.ts';
 
 /** The bundled sample `npm start` runs on (made by `npm run generate`, see cli/sample/README.md). */
 export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
@@ -20,6 +21,7 @@ export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
 const USAGE = `Usage:
   sparkify run [--source DIR|s3://bucket/prefix] [--target DIR|s3://bucket/prefix] [options]
   sparkify generate --out DIR [--songs N] [--events M] [--seed S] [--bad N]
+  sparkify query "<SQL>" | NAME | --list [--lake DIR] [--csv | --json]
 
 run options (defaults in brackets):
   --source URI              input holding song_data/ and log_data/ [the bundled sample]
@@ -191,13 +193,21 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await run(rest);
     if (command === 'generate') return await generateCommand(rest);
+    if (command === 'query') {
+      console.log(await queryCommand(rest));
+      return 0;
+    }
     if (command === 'help' || command === '--help' || command === '-h') {
       console.log(USAGE);
       return 0;
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      error instanceof QueryUsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`sparkify-lake: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }
@@ -205,7 +215,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`sparkify-lake: run failed in ${error.state}: ${error.errorName}: ${error.message}`);
       return 1;
     }
-    console.error(`sparkify-lake: ${command} failed: ${describeError(error)}`);
+    // One line: engines such as DuckDB append multi-line context to their messages.
+    console.error(`sparkify-lake: ${command} failed: ${describeError(error).split('\n')[0]}`);
     return 1;
   }
 }
