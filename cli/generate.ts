@@ -48,7 +48,7 @@ const SHARED_TS_RATE = 0.01;
 type Rng = () => number;
 
 /** mulberry32: tiny, fast and good enough for test data; the same seed gives the same stream everywhere. */
-function mulberry32(seed: number): Rng {
+export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -194,7 +194,9 @@ function stage<T extends { startedAt: string; finishedAt: string; worker: string
 /** The first examples of each reject reason, in key and line order. */
 function examples(maps: readonly MapStats[]): Record<string, RejectExample[]> {
   const out: Record<string, RejectExample[]> = {};
-  for (const m of maps) for (const [r, list] of Object.entries(m.rejectExamples)) (out[r] ??= []).push(...list);
+  for (const m of maps) {
+    for (const [r, list] of Object.entries(m.rejectExamples)) out[r] = [...(out[r] ?? []), ...list];
+  }
   for (const r of Object.keys(out)) {
     out[r] = (out[r] ?? [])
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.line - b.line))

@@ -103,9 +103,10 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
       }
       counts.rejected++;
       rejectReasons[record.reason] = (rejectReasons[record.reason] ?? 0) + 1;
-      const examples = (rejectExamples[record.reason] ??= []);
+      const examples = rejectExamples[record.reason] ?? [];
       if (examples.length < EXAMPLES_PER_REASON)
         examples.push({ key, line: record.line, raw: record.raw.slice(0, 200) });
+      rejectExamples[record.reason] = examples;
       rejects.push({ source: shard.source, key, line: record.line, reason: record.reason, raw: record.raw });
     }
     counts.objects++;

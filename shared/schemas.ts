@@ -65,6 +65,20 @@ export const TABLE_COLUMNS: Record<TableName, readonly Column[]> = {
 /** Provenance carried through the shuffle so precedence can be decided without arrival order. */
 const provenance = [col('missing', 'int32'), col('src', 'utf8'), col('line', 'int32')];
 
+/** A NextSong event on its way to songplays: song and artist are the join key's repaired, trimmed names. */
+const PLAY_COLUMNS: readonly Column[] = [
+  col('songplay_id', 'utf8'),
+  col('start_time', 'timestamp'),
+  col('user_id', 'utf8'),
+  col('level', 'utf8'),
+  col('song', 'utf8'),
+  col('artist', 'utf8'),
+  col('length', 'float64'),
+  col('session_id', 'int64'),
+  col('location', 'utf8'),
+  col('user_agent', 'utf8'),
+];
+
 /** The shuffle datasets' columns. */
 export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   songs: [
@@ -78,32 +92,9 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   ],
   artists: [...TABLE_COLUMNS.artists, ...provenance],
   users: [...TABLE_COLUMNS.users, col('ts', 'timestamp'), ...provenance],
-  events: [
-    col('songplay_id', 'utf8'),
-    col('start_time', 'timestamp'),
-    col('user_id', 'utf8'),
-    col('level', 'utf8'),
-    col('song', 'utf8'),
-    col('artist', 'utf8'),
-    col('length', 'float64'),
-    col('session_id', 'int64'),
-    col('location', 'utf8'),
-    col('user_agent', 'utf8'),
-    ...provenance,
-  ],
+  events: [...PLAY_COLUMNS, ...provenance],
   times: [col('start_time', 'timestamp')],
-  plays: [
-    col('songplay_id', 'utf8'),
-    col('start_time', 'timestamp'),
-    col('user_id', 'utf8'),
-    col('level', 'utf8'),
-    col('song', 'utf8'),
-    col('artist', 'utf8'),
-    col('length', 'float64'),
-    col('session_id', 'int64'),
-    col('location', 'utf8'),
-    col('user_agent', 'utf8'),
-  ],
+  plays: PLAY_COLUMNS,
   songkeys: [
     col('song_id', 'utf8'),
     col('artist_id', 'utf8'),

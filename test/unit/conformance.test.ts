@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ingest } from '../../shared/ingest.ts';
 import type { SourceName } from '../../shared/keys.ts';
+import { fixedChunks, fromChunks, randomChunks } from '../support/chunks.ts';
 import { computeExpected } from '../support/oracle.ts';
 
 const CASES_DIR = fileURLToPath(new URL('../conformance/cases/', import.meta.url));
@@ -127,39 +128,6 @@ function loadCases(): Case[] {
 
 const CASES = loadCases();
 
-/** Deterministic PRNG (mulberry32), so a failing chunking can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function fixedChunks(bytes: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) out.push(bytes.slice(i, i + size));
-  return out;
-}
-
-function randomChunks(bytes: Uint8Array, seed: number): Uint8Array[] {
-  const random = mulberry32(seed);
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; ) {
-    const size = 1 + Math.floor(random() * 4096);
-    out.push(bytes.slice(i, i + size));
-    i += size;
-  }
-  return out;
-}
-
-async function* fromChunks(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
-  for (const chunk of chunks) yield chunk;
-}
-
 const byLine = <T extends { line: number }>(items: T[]): T[] => [...items].sort((a, b) => a.line - b.line);
 
 /** Reads one case's chunks with ingest() and returns the outcome in the expectation's shape. */
@@ -228,7 +196,7 @@ describe('reader conformance: ingest()', () => {
 
       for (const seed of RANDOM_SEEDS) {
         test(`in random 1-4096-byte chunks (seed ${seed})`, async () => {
-          assertOutcome(c, await readWithIngest(c, randomChunks(c.input, seed)), `random chunks, seed ${seed}`);
+          assertOutcome(c, await readWithIngest(c, randomChunks(c.input, seed, 4096)), `random chunks, seed ${seed}`);
         });
       }
     });

@@ -3,20 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type TimeParts, timeParts } from '../../shared/time.ts';
+import { mulberry32 } from '../support/chunks.ts';
 
 const DAY_MS = 86_400_000;
-
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Epoch ms of a UTC calendar day, valid for every year (no 0–99 → 19xx mapping). */
 function utcDay(year: number, month: number, day: number): number {

@@ -14,18 +14,7 @@ import {
   joinShuffleKey,
   joinSongplays,
 } from '../../shared/transform.ts';
-
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/chunks.ts';
 
 /** Fisher–Yates shuffle with a seeded PRNG; returns a new array. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
