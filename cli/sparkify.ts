@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { RunReport } from '../shared/commit.ts';
 import { DEFAULT_SETTINGS, TABLES, type TableName } from '../shared/config.ts';
 import { describeError } from '../shared/errors.ts';
-import { runReportKey } from '../shared/keys.ts';
+import { runPageKey } from '../shared/keys.ts';
 import { openStore } from '../shared/store.ts';
 import { LocalExecutionError, type Progress, runLocal } from '../statemachine/local-runner.ts';
 import { generate } from './generate.ts';
@@ -139,7 +139,8 @@ export function summarize(report: RunReport, seconds: number): string {
     .join('; ');
   lines.push(`  rejects   ${fmt(report.rejects.total)}${reasons ? ` (${reasons}) under _rejects/` : ''}`);
   lines.push(`  output    ${report.target}`);
-  lines.push(`  report    ${report.target.replace(/\/$/, '')}/${runReportKey(report.runId)}`);
+  const base = report.target.replace(/\/$/, '');
+  lines.push(`  report    ${base}/${runPageKey(report.runId)} (and .json)`);
   return lines.join('\n');
 }
 

@@ -7,6 +7,7 @@ import { DataQualityError } from './errors.ts';
 import { type Insights, mergeInsights } from './insights.ts';
 import {
   planStatsKey,
+  runPageKey,
   runReportKey,
   SOURCES,
   type SourceName,
@@ -18,6 +19,7 @@ import {
 import { EXAMPLES_PER_REASON, type MapStats, type RejectExample, type SourceCounts } from './map.ts';
 import type { PlanStats, RunContext } from './plan.ts';
 import type { ReducePhase, ReduceStats, TableFile } from './reduce.ts';
+import { renderRunReport } from './report-html.ts';
 import { type ObjectStore, openStore } from './store.ts';
 
 /** Per-stage figures of the run report. */
@@ -151,6 +153,7 @@ async function finish(store: ObjectStore, run: RunContext, report: RunReport, co
   const done = { ...report, finishedAt: new Date().toISOString() };
   done.stages.commit.wallMs = Date.now() - committing;
   await store.put(runReportKey(run.runId), `${JSON.stringify(done, null, 2)}\n`);
+  await store.put(runPageKey(run.runId), renderRunReport(done));
   const scratch: string[] = [];
   for await (const o of store.list(scratchPrefix(run.runId))) scratch.push(o.key);
   await store.delete(scratch);

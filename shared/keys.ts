@@ -98,6 +98,9 @@ export const rejectsKey = (sourceKey: string): string => `_rejects/${sourceKey}.
 /** The run report. */
 export const runReportKey = (runId: string): string => `_runs/${runId}.json`;
 
+/** The run report as a page a person opens from disk. */
+export const runPageKey = (runId: string): string => `_runs/${runId}.html`;
+
 /** A sortable, unique run id: UTC time plus a random suffix. */
 export function newRunId(now: Date = new Date(), random: () => number = Math.random): string {
   const stamp = now

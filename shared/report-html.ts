@@ -169,6 +169,7 @@ function rejectsSection(r: RunReport): string {
         .join('\n');
       return `<h3>${escapeHtml(reason)} <span class="unit">first ${num(list.length)} of ${num(r.rejects.byReason[reason] ?? list.length)}</span></h3>
 <table class="data examples" data-examples="${escapeHtml(reason)}">
+<colgroup><col class="key"><col class="line"><col></colgroup>
 <thead><tr><th>key</th><th class="num">line</th><th>raw text</th></tr></thead>
 <tbody>
 ${rows}
@@ -241,7 +242,7 @@ function playsByHourChart(ins: Insights): string {
       const x = left + h * step + (step - barW) / 2;
       const cx = x + barW / 2;
       const hh = String(h).padStart(2, '0');
-      return `<g class="bar"><rect data-hour="${h}" data-plays="${n}" x="${f(x)}" y="${f(base - height)}" width="${f(barW)}" height="${f(height)}"><title>${hh}:00–${hh}:59 UTC: ${num(n)} plays</title></rect><text class="value" x="${f(cx)}" y="${f(base - height - 5)}">${label(n)}</text><text class="axis" x="${f(cx)}" y="${base + 16}">${h}</text></g>`;
+      return `<g class="bar"><rect data-hour="${h}" data-plays="${n}" x="${f(x)}" y="${f(base - height)}" width="${f(barW)}" height="${f(height)}"><title>${hh}:00–${hh}:59 UTC: ${num(n)} plays</title></rect><text class="${max >= 10_000 ? 'value small' : 'value'}" x="${f(cx)}" y="${f(base - height - 5)}">${label(n)}</text><text class="axis" x="${f(cx)}" y="${base + 16}">${h}</text></g>`;
     })
     .join('\n');
   const empty = total === 0 ? `<p class="note">No plays in this run.</p>\n` : '';
@@ -257,17 +258,20 @@ ${bars}
 function topSongsChart(ins: Insights): string {
   const songs = ins.topSongs;
   const matched = `<figcaption>${num(ins.matchedPlays)} of ${num(sum(ins.playsByLevel))} plays matched a song in song_data; only those count here.</figcaption>`;
-  if (songs.length === 0)
-    return `<figure>\n<p class="note" data-chart-empty="top-songs">No play matched a song.</p>\n${matched}\n</figure>`;
+  if (songs.length === 0) {
+    // With no plays at all, "0 of 0 matched" says nothing the empty note does not.
+    const caption = sum(ins.playsByLevel) > 0 ? `\n${matched}` : '';
+    return `<figure>\n<p class="note" data-chart-empty="top-songs">No play matched a song.</p>${caption}\n</figure>`;
+  }
   const rowH = 40;
-  const labelW = 330;
+  const labelW = 350;
   const barMax = CHART_W - labelW - 80;
   const max = Math.max(1, ...songs.map((s) => s.plays));
   const rows = songs
     .map((s, i) => {
       const y = i * rowH;
       const w = Math.max(s.plays > 0 ? 2 : 0, (s.plays / max) * barMax);
-      return `<g class="song" data-rank="${i + 1}" data-song-id="${escapeHtml(s.song_id)}" data-plays="${s.plays}"><title>${escapeHtml(s.title)} — ${escapeHtml(s.artist)}: ${num(s.plays)} plays</title><text class="rank" x="0" y="${y + 17}">${i + 1}.</text><text class="song-title" x="24" y="${y + 17}">${escapeHtml(clip(s.title || '(untitled)', 40))}</text><text class="song-artist" x="24" y="${y + 33}">${escapeHtml(clip(s.artist || '(unknown artist)', 46))}</text><rect x="${labelW}" y="${y + 9}" width="${f(w)}" height="20"/><text class="value end" x="${f(labelW + w + 6)}" y="${y + 24}">${num(s.plays)}</text></g>`;
+      return `<g class="song" data-rank="${i + 1}" data-song-id="${escapeHtml(s.song_id)}" data-plays="${s.plays}"><title>${escapeHtml(s.title)} — ${escapeHtml(s.artist)}: ${num(s.plays)} plays</title><text class="rank" x="0" y="${y + 17}">${i + 1}.</text><text class="song-title" x="24" y="${y + 17}">${escapeHtml(clip(s.title || '(untitled)', 36))}</text><text class="song-artist" x="24" y="${y + 33}">${escapeHtml(clip(s.artist || '(unknown artist)', 44))}</text><rect x="${labelW}" y="${y + 9}" width="${f(w)}" height="20"/><text class="value end" x="${f(labelW + w + 6)}" y="${y + 24}">${num(s.plays)}</text></g>`;
     })
     .join('\n');
   const h = songs.length * rowH;
@@ -349,7 +353,10 @@ table.data tbody th { font-weight: 600; white-space: nowrap; }
 .unit, .note, figcaption { color: var(--muted); font-size: 12px; font-weight: normal; }
 .blank { color: #b7c2cc; }
 .over { color: #c53030; font-weight: 600; }
-table.examples td:first-child { min-width: 150px; max-width: 280px; overflow-wrap: anywhere; }
+table.examples { table-layout: fixed; }
+table.examples col.key { width: 240px; }
+table.examples col.line { width: 64px; }
+table.examples td:first-child { overflow-wrap: anywhere; }
 pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 9em; overflow: auto; background: #f7f8fa; padding: 4px 6px; border-radius: 3px; }
 figure { margin: 8px 0 0; }
 figure svg { display: block; width: 100%; height: auto; max-width: ${CHART_W}px; }
@@ -358,6 +365,7 @@ svg text { font-family: inherit; fill: var(--fg); }
 svg .bar rect, svg .song rect { fill: var(--accent); }
 svg .bar rect:hover, svg .song:hover rect { fill: #244f7d; }
 svg .value { font-size: 10.5px; text-anchor: middle; fill: #3c4b5a; font-variant-numeric: tabular-nums; }
+svg .value.small { font-size: 9px; }
 svg .song .value, svg .level .value { font-size: 12.5px; }
 svg .axis { font-size: 11px; text-anchor: middle; fill: var(--muted); }
 svg .start { text-anchor: start; fill: var(--fg); font-size: 13px; }
