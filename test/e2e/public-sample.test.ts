@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { describeTable, duck, parquetTypes, readLake } from '../support/lake.ts';
+import { describeTable, duck, parquetTypes, readLake, readTable } from '../support/lake.ts';
 import { computeExpected, type ExpectedTables } from '../support/oracle.ts';
 import { PUBLIC_SAMPLE, runEtl, tempDir } from '../support/run.ts';
 
@@ -91,10 +91,31 @@ describe('public sample end to end', () => {
     const timeTypes = await parquetTypes(db, join(timeFile, readdirSync(timeFile)[0] as string));
     assert.match(timeTypes.hour ?? '', /^INT32/);
     assert.match(timeTypes.weekday ?? '', /^INT32/);
-    // user_id stays a string as in the source, and songs of unknown year sit in the null partition.
+    // user_id stays a string as in the source, and songs of unknown year are kept with a null year.
     assert.ok(lake.users.every((u) => typeof u.user_id === 'string'));
-    assert.ok(readdirSync(join(tmp.dir, 'songs')).includes('year=__HIVE_DEFAULT_PARTITION__'));
     assert.equal(lake.songs.filter((s) => s.year === null).length, 43);
+  });
+
+  test('the classic layout (songs by year and artist_id) gives the same songs, unknown years in the null partition', async () => {
+    const classic = tempDir('classic');
+    try {
+      await runEtl(PUBLIC_SAMPLE, classic.dir, { partitions: { songs: ['year', 'artist_id'] } });
+      const songs = await readTable(db, classic.dir, 'songs');
+      assert.deepEqual(songs, expected.songs);
+      const years = readdirSync(join(classic.dir, 'songs'));
+      assert.ok(years.includes('year=__HIVE_DEFAULT_PARTITION__'), 'null years in the Hive null partition');
+      assert.ok(years.includes('year=2004'), 'known years as partitions');
+      const artists = readdirSync(join(classic.dir, 'songs', 'year=2004'));
+      assert.ok(
+        artists.every((a) => /^artist_id=AR[0-9A-Z]+$/.test(a)),
+        `artist partitions: ${artists.join(', ')}`,
+      );
+      const file = readdirSync(join(classic.dir, 'songs', 'year=2004', artists[0] as string))[0] as string;
+      const types = await parquetTypes(db, join(classic.dir, 'songs', 'year=2004', artists[0] as string, file));
+      assert.deepEqual(Object.keys(types), ['song_id', 'title', 'duration']);
+    } finally {
+      classic.remove();
+    }
   });
 
   test('leaves no scratch behind and a manifest naming exactly the files of each table', () => {

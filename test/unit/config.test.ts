@@ -22,7 +22,7 @@ const CONTRACT_DEFAULTS: Settings = {
   partitions: {
     songplays: ['year', 'month'],
     users: [],
-    songs: ['year'],
+    songs: [],
     artists: [],
     time: ['year', 'month'],
   },
@@ -96,7 +96,7 @@ describe('resolveSettings: overrides', () => {
     assert.deepEqual(mixed.partitions, {
       songplays: [],
       users: ['level'],
-      songs: ['year'],
+      songs: [],
       artists: [],
       time: ['year'],
     });
@@ -111,7 +111,7 @@ describe('resolveSettings: overrides', () => {
 
     // Assess
     assert.equal(JSON.stringify({ DEFAULT_SETTINGS, DEFAULT_PARTITIONS }), before);
-    assert.deepEqual(resolveSettings({}).partitions.songs, ['year']);
+    assert.deepEqual(resolveSettings({}).partitions.songs, []);
   });
 });
 

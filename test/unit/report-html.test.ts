@@ -23,7 +23,8 @@ function sampleReport(): RunReport {
     target: 's3://my-lake/star',
     startedAt: '2026-11-23T02:11:21.757Z',
     finishedAt: '2026-11-23T02:11:25.377Z',
-    settings: DEFAULT_SETTINGS,
+    // This run used the classic songs-by-year layout.
+    settings: { ...DEFAULT_SETTINGS, partitions: { ...DEFAULT_SETTINGS.partitions, songs: ['year'] } },
     sources: {
       song_data: { objects: 71, bytes: 19_221, read: 73, loaded: 71, rejected: 2, rejectRate: 2 / 73 },
       log_data: { objects: 30, bytes: 3_755_598, read: 8_057, loaded: 8_056, rejected: 1, rejectRate: 1 / 8_057 },
