@@ -7,12 +7,16 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'no
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ConfigError, StorageError, TransientError } from './errors.ts';
 
@@ -202,6 +206,21 @@ class FsStore implements ObjectStore {
   }
 }
 
+/**
+ * Objects larger than this go up in parts of this size (S3's minimum part is 5 MiB). Read once from
+ * SPARKIFY_S3_PART_BYTES, default 16 MiB.
+ */
+export const MULTIPART_BYTES = partBytes(process.env.SPARKIFY_S3_PART_BYTES);
+
+function partBytes(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 16 * 1024 * 1024;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 5 * 1024 * 1024) {
+    throw new ConfigError(`SPARKIFY_S3_PART_BYTES must be a whole number of bytes ≥ 5 MiB (5242880), got "${raw}"`);
+  }
+  return n;
+}
+
 const s3Clients = new Map<string, S3Client>();
 
 /** One client per endpoint, created once: `AWS_ENDPOINT_URL_S3` points everything at an S3-compatible server. */
@@ -262,9 +281,35 @@ class S3Store implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
-    await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, () =>
-      s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body })),
-    );
+    const where = `write s3://${this.bucket}/${this.prefix}${key}`;
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    if (bytes.length <= MULTIPART_BYTES) {
+      await this.call(where, () =>
+        s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: bytes })),
+      );
+      return;
+    }
+    // Large objects in parts: a failed part is retried alone, and nothing is visible until Complete.
+    const target = { Bucket: this.bucket, Key: this.prefix + key };
+    const { UploadId } = await this.call(where, () => s3Client().send(new CreateMultipartUploadCommand(target)));
+    try {
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      for (let offset = 0, number = 1; offset < bytes.length; offset += MULTIPART_BYTES, number++) {
+        const part = bytes.subarray(offset, offset + MULTIPART_BYTES);
+        const { ETag } = await this.call(where, () =>
+          s3Client().send(new UploadPartCommand({ ...target, UploadId, PartNumber: number, Body: part })),
+        );
+        parts.push({ ETag: ETag ?? '', PartNumber: number });
+      }
+      await this.call(where, () =>
+        s3Client().send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } })),
+      );
+    } catch (error) {
+      await s3Client()
+        .send(new AbortMultipartUploadCommand({ ...target, UploadId }))
+        .catch(() => undefined); // the bucket's lifecycle rule removes what an abort leaves
+      throw error;
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {

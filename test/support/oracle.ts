@@ -532,8 +532,14 @@ export function computeExpected(sourceDir: string, options?: { maxRecordBytes?: 
       id: songplayId(e),
       missing: countMissing([e.userId, e.level, e.song, e.artist, e.length, e.sessionId, e.location, e.userAgent]),
     }));
+  // Candidates by trimmed title only to keep the scan short; joinSong still checks every condition itself.
+  const byTitle = new Map<string, SongRecord[]>();
+  for (const song of songWinners) {
+    const title = song.title?.trim() ?? '';
+    byTitle.set(title, [...(byTitle.get(title) ?? []), song]);
+  }
   const songplays = sortedValues(pickWinners(plays, (p) => p.id)).map((p) => {
-    const match = joinSong(p, songWinners);
+    const match = joinSong(p, byTitle.get(p.song?.trim() ?? '') ?? []);
     return {
       songplay_id: p.id,
       start_time: p.ts,

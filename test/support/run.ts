@@ -1,7 +1,8 @@
 /** Runs the real state machine locally into a fresh temp lake, for end-to-end tests. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openStore } from '../../shared/store.ts';
 import { runLocal } from '../../statemachine/local-runner.ts';
 
 process.env.SPARKIFY_QUIET = '1';
@@ -27,6 +28,6 @@ export interface CommitResult {
 /** Runs one execution (worker threads: one per core unless given); returns Commit's result and the run report. */
 export async function runEtl(source: string, target: string, settings: Record<string, unknown> = {}, workers?: number) {
   const result = (await runLocal({ source, target, settings } as never, { workers })) as unknown as CommitResult;
-  const report = JSON.parse(readFileSync(join(target, result.report), 'utf8'));
+  const report = JSON.parse(Buffer.from(await openStore(target).get(result.report)).toString('utf8'));
   return { result, report };
 }
