@@ -14,6 +14,7 @@ import { LocalExecutionError, type Progress, runLocal } from '../statemachine/lo
 import { generate } from './generate.ts';
 import { ProgressTracker } from './progress.ts';
 import { QueryUsageError, queryCommand } from './query.ts';
+import { StartUsageError, startArgs, startDeployed } from './start.ts';
 
 /** The bundled sample `npm start` runs on (made by `npm run generate`, see cli/sample/README.md). */
 export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
@@ -22,6 +23,7 @@ const USAGE = `Usage:
   sparkify run [--source DIR|s3://bucket/prefix] [--target DIR|s3://bucket/prefix] [options]
   sparkify generate --out DIR [--songs N] [--events M] [--seed S] [--bad N]
   sparkify query "<SQL>" | NAME | --list [--lake DIR] [--csv | --json]
+  sparkify start --state-machine ARN (--input FILE.json | --source s3://… --target s3://…) [--json]
 
 run options (defaults in brackets):
   --source URI              input holding song_data/ and log_data/ [the bundled sample]
@@ -161,6 +163,28 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function startCommand(argv: string[]): Promise<number> {
+  const { stateMachineArn, input, json } = startArgs(argv);
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  const outcome = await startDeployed(stateMachineArn, input, {
+    onProgress: (line) => {
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[2K');
+  if (outcome.status !== 'SUCCEEDED' || !outcome.report) {
+    console.error(
+      `sparkify-lake: execution ${outcome.executionArn} ${outcome.status}: ${outcome.error ?? 'no run report'}`,
+    );
+    return 1;
+  }
+  console.log(
+    json ? JSON.stringify(outcome.report, null, 2) : summarize(outcome.report, (performance.now() - started) / 1000),
+  );
+  return 0;
+}
+
 async function generateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -194,6 +218,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await run(rest);
     if (command === 'generate') return await generateCommand(rest);
+    if (command === 'start') return await startCommand(rest);
     if (command === 'query') {
       console.log(await queryCommand(rest));
       return 0;
@@ -207,6 +232,7 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof UsageError ||
       error instanceof QueryUsageError ||
+      error instanceof StartUsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`sparkify-lake: ${(error as Error).message}\n\n${USAGE}`);
