@@ -1,7 +1,8 @@
 /**
  * The packaged CloudFormation stack, read back for tests: packaging (`npm run package`, no AWS account), the
- * template's resources, a small evaluator for the intrinsics the stack uses, the state machine's definition with
- * its substitutions undone, the artifact's file list, and the Glue type of a declared or a Parquet column.
+ * template's resources, a small evaluator for the intrinsics the stack uses and a resolver that turns IAM policies
+ * into readable ARNs, the state machine's definition with its substitutions undone, the artifact's file list, and
+ * the Glue type of a declared or a Parquet column.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,11 +23,13 @@ export interface Resource {
   Type: string;
   Properties?: JsonObject;
   DependsOn?: Json;
+  Condition?: string;
 }
 
 /** A CloudFormation template (the parts the tests read). */
 export interface Template {
   Resources: Record<string, Resource>;
+  Conditions?: JsonObject;
   Outputs?: JsonObject;
 }
 
@@ -39,12 +42,18 @@ export interface PackageRun {
 
 /**
  * Runs `npm run package` (the repo's own script: dummy credentials, stage dev, us-east-1) with its output in `dir`
- * instead of `.serverless/`, so that a test never races a developer's packaging.
+ * instead of `.serverless/`, so that a test never races a developer's packaging; `params` are serverless.yml params
+ * given as `--param=name=value`, as a deployment would.
  */
-export function packageStack(dir: string, timeoutMs = 90_000): Promise<PackageRun> {
+export function packageStack(
+  dir: string,
+  timeoutMs = 90_000,
+  params: Record<string, string> = {},
+): Promise<PackageRun> {
   const started = Date.now();
+  const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'package', '--', '--package', dir], {
+    const child = spawn('npm', ['run', '--silent', 'package', '--', '--package', dir, ...paramArgs], {
       cwd: REPO,
       env: { ...process.env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,63 +92,291 @@ export function resourcesOfType(template: Template, type: string): [string, Reso
 
 const isObject = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * Evaluates the intrinsics this stack uses in resource properties: Ref (from `refs`), Fn::Join, Fn::Split and
- * Fn::Sub (variables from its map or `refs`). Anything else is an error naming it, so a test never compares an
- * unevaluated expression by accident.
- */
-export function evaluate(expr: Json, refs: Record<string, string> = {}): Json {
-  if (Array.isArray(expr)) return expr.map((e) => evaluate(e, refs));
+/** How an evaluation answers Ref, Fn::GetAtt and Condition; a missing hook makes that intrinsic an error. */
+interface Scope {
+  ref: (name: string) => string;
+  getAtt?: (logicalId: string, attribute: string) => string;
+  condition?: (name: string) => boolean;
+}
+
+/** Stands for `Ref: AWS::NoValue` while evaluating: dropped from the list or object holding it. */
+const NO_VALUE: unique symbol = Symbol('AWS::NoValue');
+type Evaluated = Json | typeof NO_VALUE;
+
+function evaluateIn(expr: Json, scope: Scope): Evaluated {
+  if (Array.isArray(expr)) {
+    return expr.map((e) => evaluateIn(e, scope)).filter((e): e is Json => e !== NO_VALUE);
+  }
   if (!isObject(expr)) return expr;
   const keys = Object.keys(expr);
   const [fn] = keys;
-  if (keys.length !== 1 || fn === undefined || !(fn === 'Ref' || fn.startsWith('Fn::'))) {
-    return Object.fromEntries(Object.entries(expr).map(([k, v]) => [k, evaluate(v, refs)]));
+  if (keys.length !== 1 || fn === undefined || !(fn === 'Ref' || fn === 'Condition' || fn.startsWith('Fn::'))) {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(expr)) {
+      const value = evaluateIn(v, scope);
+      if (value !== NO_VALUE) out[k] = value;
+    }
+    return out;
   }
   const arg = expr[fn] as Json;
   const str = (v: Json): string => {
-    const value = evaluate(v, refs);
+    const value = evaluateIn(v, scope);
     if (typeof value !== 'string') throw new Error(`${fn}: expected a string, got ${JSON.stringify(value)}`);
     return value;
   };
   const list = (v: Json): string[] => {
-    const value = evaluate(v, refs);
+    const value = evaluateIn(v, scope);
     if (!Array.isArray(value)) throw new Error(`${fn}: expected a list, got ${JSON.stringify(value)}`);
     return value.map((item) => {
       if (typeof item !== 'string') throw new Error(`${fn}: expected strings, got ${JSON.stringify(item)}`);
       return item;
     });
   };
+  const condition = (c: Json): boolean => {
+    if (!scope.condition) throw new Error(`evaluate: ${fn} needs the template's conditions`);
+    if (typeof c === 'string') return scope.condition(c);
+    const value = evaluateIn(c, scope);
+    if (typeof value !== 'boolean') throw new Error(`${fn}: expected a condition, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const args = (n?: number): Json[] => {
+    if (!Array.isArray(arg) || (n !== undefined && arg.length !== n)) throw new Error(`${fn}: bad arguments`);
+    return arg;
+  };
   switch (fn) {
     case 'Ref': {
       const name = str(arg);
-      const value = refs[name];
-      if (value === undefined) throw new Error(`Ref ${name}: no value given`);
-      return value;
+      return name === 'AWS::NoValue' ? NO_VALUE : scope.ref(name);
+    }
+    case 'Condition':
+      return condition(str(arg));
+    case 'Fn::GetAtt': {
+      const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
+      if (!scope.getAtt) throw new Error('evaluate: Fn::GetAtt is not supported without a template');
+      return scope.getAtt(String(id), String(attribute));
     }
     case 'Fn::Join': {
-      if (!Array.isArray(arg) || arg.length !== 2) throw new Error('Fn::Join takes [delimiter, list]');
-      return list(arg[1] as Json).join(str(arg[0] as Json));
+      const [delimiter, items] = args(2);
+      return list(items as Json).join(str(delimiter as Json));
     }
     case 'Fn::Split': {
-      if (!Array.isArray(arg) || arg.length !== 2) throw new Error('Fn::Split takes [delimiter, string]');
-      return str(arg[1] as Json).split(str(arg[0] as Json));
+      const [delimiter, text] = args(2);
+      return str(text as Json).split(str(delimiter as Json));
     }
     case 'Fn::Sub': {
       const [template, vars] = Array.isArray(arg) ? [arg[0] as Json, (arg[1] ?? {}) as Json] : [arg, {}];
       if (typeof template !== 'string' || !isObject(vars)) throw new Error('Fn::Sub takes a string and a map');
-      const values: Record<string, string> = { ...refs };
+      const values: Record<string, string> = {};
       for (const [k, v] of Object.entries(vars)) values[k] = str(v);
       return template.replace(/\$\{(!?)([^}]*)\}/g, (_m, bang: string, name: string) => {
         if (bang) return `\${${name}}`;
         const value = values[name];
-        if (value === undefined) throw new Error(`Fn::Sub: no value for \${${name}}`);
-        return value;
+        if (value !== undefined) return value;
+        const dot = name.indexOf('.');
+        if (dot > 0 && !name.startsWith('AWS::')) {
+          if (!scope.getAtt) throw new Error(`Fn::Sub: no value for \${${name}}`);
+          return scope.getAtt(name.slice(0, dot), name.slice(dot + 1));
+        }
+        return scope.ref(name);
       });
     }
+    case 'Fn::If': {
+      const [name, whenTrue, whenFalse] = args(3);
+      return evaluateIn((condition(str(name as Json)) ? whenTrue : whenFalse) as Json, scope);
+    }
+    case 'Fn::Equals': {
+      const [a, b] = args(2);
+      return JSON.stringify(evaluateIn(a as Json, scope)) === JSON.stringify(evaluateIn(b as Json, scope));
+    }
+    case 'Fn::Not':
+      return !condition(args(1)[0] as Json);
+    case 'Fn::And':
+      return args().every((c) => condition(c));
+    case 'Fn::Or':
+      return args().some((c) => condition(c));
     default:
       throw new Error(`evaluate: ${fn} is not supported`);
   }
+}
+
+/**
+ * Evaluates the intrinsics this stack uses in resource properties: Ref (from `refs`), Fn::Join, Fn::Split and
+ * Fn::Sub (variables from its map or `refs`). Anything else is an error naming it, so a test never compares an
+ * unevaluated expression by accident.
+ */
+export function evaluate(expr: Json, refs: Record<string, string> = {}): Json {
+  const value = evaluateIn(expr, {
+    ref: (name) => {
+      const found = refs[name];
+      if (found === undefined) throw new Error(`Ref ${name}: no value given`);
+      return found;
+    },
+  });
+  if (value === NO_VALUE) throw new Error('evaluate: the whole expression is AWS::NoValue');
+  return value;
+}
+
+/** The deployment a template is resolved for: pseudo parameters, and conditions forced either way. */
+export interface Deployment {
+  /** AWS::Region; default us-east-1, the region `npm run package` packages for. */
+  region?: string;
+  /** AWS::AccountId; default the placeholder `<account>`, so that resolved ARNs read as the template means them. */
+  account?: string;
+  /** Conditions decided here instead of by the template's expressions (e.g. { TracingEnabled: true }). */
+  conditions?: Record<string, boolean>;
+}
+
+/**
+ * Resolves a value of the template into what CloudFormation would deploy, as readable strings: pseudo parameters,
+ * Ref and Fn::GetAtt of the stack's resources (their ARNs and names built from their properties, the account a
+ * placeholder), Fn::Sub, Fn::Join, Fn::Split, and Fn::If over the template's Conditions. `Ref: AWS::NoValue` drops
+ * the entry holding it. An intrinsic or a resource type it does not know is an error naming it.
+ */
+export function resolve(template: Template, expr: Json, deployment: Deployment = {}): Json {
+  const { region = 'us-east-1', account = '<account>', conditions = {} } = deployment;
+  const partition = 'aws';
+  const pseudo: Record<string, string> = {
+    'AWS::Region': region,
+    'AWS::AccountId': account,
+    'AWS::Partition': partition,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  const deciding = new Set<string>();
+  const scope: Scope = {
+    ref: (name) => {
+      const value = pseudo[name];
+      if (value !== undefined) return value;
+      const { type, property } = resource(name);
+      switch (type) {
+        case 'AWS::S3::Bucket':
+          return property('BucketName');
+        case 'AWS::Lambda::Function':
+          return property('FunctionName');
+        case 'AWS::Logs::LogGroup':
+          return property('LogGroupName');
+        case 'AWS::SNS::Topic':
+          return `arn:${partition}:sns:${region}:${account}:${property('TopicName')}`;
+        case 'AWS::StepFunctions::StateMachine':
+          return `arn:${partition}:states:${region}:${account}:stateMachine:${property('StateMachineName')}`;
+        case 'AWS::IAM::Role':
+          return property('RoleName', `<${name}>`);
+        default:
+          throw new Error(`Ref ${name}: resolving a ${type} is not supported`);
+      }
+    },
+    getAtt: (id, attribute) => {
+      const { type, property } = resource(id);
+      const arn = attribute === 'Arn';
+      if (type === 'AWS::S3::Bucket' && arn) return `arn:${partition}:s3:::${property('BucketName')}`;
+      if (type === 'AWS::Lambda::Function' && arn) {
+        return `arn:${partition}:lambda:${region}:${account}:function:${property('FunctionName')}`;
+      }
+      if (type === 'AWS::Logs::LogGroup' && arn) {
+        return `arn:${partition}:logs:${region}:${account}:log-group:${property('LogGroupName')}:*`;
+      }
+      if (type === 'AWS::IAM::Role' && arn) return `arn:${partition}:iam::${account}:role/${scope.ref(id)}`;
+      if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return scope.ref(id);
+      if (type === 'AWS::StepFunctions::StateMachine' && arn) return scope.ref(id);
+      throw new Error(`Fn::GetAtt ${id}.${attribute}: resolving a ${type}'s ${attribute} is not supported`);
+    },
+    condition: (name) => {
+      const forced = conditions[name];
+      if (forced !== undefined) return forced;
+      const expression = template.Conditions?.[name];
+      if (expression === undefined) throw new Error(`no condition ${name}`);
+      if (deciding.has(name)) throw new Error(`condition ${name} refers to itself`);
+      deciding.add(name);
+      try {
+        const value = evaluateIn(expression, scope);
+        if (typeof value !== 'boolean') throw new Error(`condition ${name} is not a boolean`);
+        return value;
+      } finally {
+        deciding.delete(name);
+      }
+    },
+  };
+  /** A resource the deployment has: one whose Condition is false is not created, so naming it is an error. */
+  const resource = (id: string) => {
+    const found = template.Resources[id];
+    if (!found) throw new Error(`no resource ${id}`);
+    if (found.Condition !== undefined && !scope.condition?.(found.Condition)) {
+      throw new Error(`${id} is not created (its condition ${found.Condition} is false)`);
+    }
+    const property = (key: string, fallback?: string): string => {
+      const raw = found.Properties?.[key];
+      if (raw === undefined && fallback !== undefined) return fallback;
+      const value = raw === undefined ? undefined : evaluateIn(raw, scope);
+      if (typeof value !== 'string') throw new Error(`${id}.${key}: expected a string, got ${JSON.stringify(value)}`);
+      return value;
+    };
+    return { type: found.Type, property };
+  };
+  const value = evaluateIn(expr, scope);
+  if (value === NO_VALUE) throw new Error('resolve: the whole expression is AWS::NoValue');
+  return value;
+}
+
+/** Whether a resource is created in a deployment (it has no Condition, or its Condition holds). */
+export function isCreated(template: Template, id: string, deployment: Deployment = {}): boolean {
+  const found = template.Resources[id];
+  if (!found) return false;
+  if (found.Condition === undefined) return true;
+  return resolve(template, { Condition: found.Condition }, deployment) === true;
+}
+
+/** One IAM policy statement, resolved: actions and resources as sorted lists of strings. */
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+  Principal?: Json;
+  Condition?: Json;
+}
+
+const sortedStrings = (value: Json | undefined, what: string): string[] => {
+  const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return items
+    .map((item) => {
+      if (typeof item !== 'string') throw new Error(`${what}: expected strings, got ${JSON.stringify(item)}`);
+      return item;
+    })
+    .sort();
+};
+
+/** The statements of a policy document, resolved (see `resolve`) and normalised (see `Statement`). */
+export function policyStatements(template: Template, document: Json, deployment: Deployment = {}): Statement[] {
+  const resolved = resolve(template, document, deployment);
+  if (!isObject(resolved)) throw new Error('a policy document is an object');
+  const statements = resolved.Statement;
+  const list = Array.isArray(statements) ? statements : statements === undefined ? [] : [statements];
+  return list.map((raw, i) => {
+    if (!isObject(raw)) throw new Error(`statement ${i} is not an object`);
+    const known = new Set(['Sid', 'Effect', 'Action', 'Resource', 'Principal', 'Condition']);
+    const unknown = Object.keys(raw).filter((k) => !known.has(k));
+    if (unknown.length > 0) throw new Error(`statement ${i}: unexpected ${unknown.join(', ')} (e.g. NotAction)`);
+    const statement: Statement = {
+      Effect: String(raw.Effect),
+      Action: sortedStrings(raw.Action, `statement ${i} Action`),
+      Resource: sortedStrings(raw.Resource, `statement ${i} Resource`),
+    };
+    if (raw.Sid !== undefined) statement.Sid = String(raw.Sid);
+    if (raw.Principal !== undefined) statement.Principal = raw.Principal;
+    if (raw.Condition !== undefined) statement.Condition = raw.Condition;
+    return statement;
+  });
+}
+
+/** A role's inline policies' statements, resolved; a role with managed policies or a boundary is an error. */
+export function roleStatements(template: Template, roleId: string, deployment: Deployment = {}): Statement[] {
+  const role = template.Resources[roleId];
+  if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not an AWS::IAM::Role`);
+  const properties = role.Properties ?? {};
+  for (const key of ['ManagedPolicyArns', 'PermissionsBoundary']) {
+    if (key in properties) throw new Error(`${roleId}: ${key} is not read by these tests`);
+  }
+  const policies = (properties.Policies ?? []) as JsonObject[];
+  return policies.flatMap((policy) => policyStatements(template, policy.PolicyDocument as Json, deployment));
 }
 
 /**

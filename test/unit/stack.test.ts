@@ -1,8 +1,11 @@
 /**
  * serverless.yml, packaged offline (`npm run package`: no network, no AWS account): the Lambda functions, the state
- * machine deployed from statemachine/etl.asl.json, and the analytics catalog — Glue tables whose columns,
- * partitions and projection are the TypeScript contract (shared/schemas.ts, shared/config.ts) and the Parquet the
- * pipeline really writes, and Athena named queries that are shared/queries.ts.
+ * machine deployed from statemachine/etl.asl.json, the buckets, one least-privilege role per function and one for
+ * the state machine (each statement resolved to readable ARNs and compared whole, the object folders taken from
+ * shared/keys.ts), the failure alarm, logging and tracing, the schedule, and the analytics catalog — Glue tables
+ * whose columns, partitions and projection are the TypeScript contract (shared/schemas.ts, shared/config.ts) and the
+ * Parquet the pipeline really writes, and Athena named queries that are shared/queries.ts. The stack is packaged
+ * twice: with the default params, and with every param given (as docs/deploy.md documents them).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,23 +13,46 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PARTITIONS, TABLES, type TableName } from '../../shared/config.ts';
+import {
+  manifestKey,
+  mapStatsKey,
+  planStatsKey,
+  reduceStatsKey,
+  rejectsKey,
+  runPageKey,
+  runReportKey,
+  SOURCES,
+  scratchPrefix,
+  shuffleKey,
+  sourcePrefix,
+  statsPrefix,
+  tableFileKey,
+  tableManifestKey,
+  tablePrefix,
+} from '../../shared/keys.ts';
 import { NAMED_QUERIES } from '../../shared/queries.ts';
 import { type ColumnKind, TABLE_COLUMNS } from '../../shared/schemas.ts';
 import { duck, parquetTypes, readTable } from '../support/lake.ts';
 import { PUBLIC_SAMPLE, runEtl, tempDir } from '../support/run.ts';
 import {
+  type Deployment,
   deployedDefinition,
   evaluate,
   getAtts,
   glueType,
   glueTypeOfParquet,
+  isCreated,
   type Json,
   type JsonObject,
   type PackageRun,
   packageStack,
+  policyStatements,
   REPO,
   readTemplate,
+  resolve,
   resourcesOfType,
+  roleStatements,
+  type Statement,
   type Template,
   zipEntries,
 } from '../support/stack.ts';
@@ -36,7 +62,35 @@ const LAKE_BUCKET = 'sparkify-lake-dev-lake';
 const RAW_BUCKET = 'sparkify-lake-dev-raw';
 const GLUE_DATABASE = 'sparkify_dev';
 const FUNCTIONS = ['plan', 'map', 'reduce', 'commit'] as const;
-const logicalId = (fn: string): string => `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`;
+type FunctionName = (typeof FUNCTIONS)[number];
+const capitalised = (fn: string): string => `${fn[0]?.toUpperCase()}${fn.slice(1)}`;
+const logicalId = (fn: string): string => `${capitalised(fn)}LambdaFunction`;
+const roleId = (fn: FunctionName): string => `${capitalised(fn)}FunctionRole`;
+const STATE_MACHINE = 'sparkify-lake-dev-etl';
+const STATE_MACHINE_ID = 'EtlStateMachine';
+const STATE_MACHINE_ROLE = 'EtlStateMachineExecutionRole';
+const SCHEDULE_ROLE = 'EtlScheduleToStepFunctionsRole';
+
+/** Every param given, as a deployment would (`--param=name=value`; values are strings): the second packaging. */
+const CUSTOM = {
+  rawBucket: 'acme-sparkify-raw',
+  lakeBucket: 'acme-sparkify-lake',
+  schedule: 'cron(0 3 * * ? *)',
+  scheduleEnabled: 'false',
+  scratchExpirationDays: '3',
+  logRetentionDays: '14',
+  alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:data-ops',
+  alarmEmail: 'ops@example.com',
+  tracing: 'true',
+} as const;
+
+/** Memory (MB) and timeout (s) per function: docs/deploy.md gives the reasons. */
+const SIZES: Record<FunctionName, { memory: number; timeout: number }> = {
+  plan: { memory: 1024, timeout: 300 },
+  map: { memory: 1769, timeout: 900 },
+  reduce: { memory: 1769, timeout: 900 },
+  commit: { memory: 1024, timeout: 900 },
+};
 
 const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
 const PARQUET_INPUT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat';
@@ -70,23 +124,34 @@ const obj = (value: Json | undefined, what: string): JsonObject => {
 };
 
 const packaged = mkdtempSync(join(tmpdir(), 'sparkify-stack-'));
+const packagedCustom = mkdtempSync(join(tmpdir(), 'sparkify-stack-custom-'));
 const lake = tempDir('stack');
 let run: PackageRun;
+let runCustom: PackageRun;
 let template: Template;
+/** Packaged with every param of CUSTOM. */
+let custom: Template;
 
 before(
   async () => {
-    // Packaging and the ETL run are independent: run them together.
-    const [packaging] = await Promise.all([packageStack(packaged), runEtl(PUBLIC_SAMPLE, lake.dir)]);
-    run = packaging;
+    // Packaging and the ETL run are independent: run them together. The two packagings one after the other: each
+    // rebuilds dist/, which the other zips.
+    const packagings = async (): Promise<[PackageRun, PackageRun]> => {
+      const first = await packageStack(packaged);
+      return [first, await packageStack(packagedCustom, 90_000, CUSTOM)];
+    };
+    [[run, runCustom]] = await Promise.all([packagings(), runEtl(PUBLIC_SAMPLE, lake.dir)]);
     assert.equal(run.code, 0, `npm run package failed:\n${run.output}`);
+    assert.equal(runCustom.code, 0, `npm run package with params failed:\n${runCustom.output}`);
     template = readTemplate(packaged);
+    custom = readTemplate(packagedCustom);
   },
-  { timeout: 120_000 },
+  { timeout: 180_000 },
 );
 
 after(() => {
   rmSync(packaged, { recursive: true, force: true });
+  rmSync(packagedCustom, { recursive: true, force: true });
   lake.remove();
 });
 
@@ -154,10 +219,21 @@ function withoutAddedDefaults(deployed: Json, source: Json, path: string, added:
 }
 
 describe('npm run package', () => {
-  test('packages offline into a CloudFormation template', (t) => {
-    t.diagnostic(`npm run package: ${run.ms} ms`);
-    assert.match(run.output, /Service packaged/, 'osls reports the service packaged');
-    assert.match(run.output, /State machine "etl" definition is valid/, 'the plugin validated the ASL');
+  test('packages offline into a CloudFormation template, with the default params and with every param given', (t) => {
+    t.diagnostic(`npm run package: ${run.ms} ms; with params: ${runCustom.ms} ms`);
+    for (const [packaging, what] of [
+      [run, 'defaults'],
+      [runCustom, 'params'],
+    ] as const) {
+      assert.match(packaging.output, /Service packaged/, `osls reports the service packaged (${what})`);
+      assert.match(
+        packaging.output,
+        /State machine "etl" definition is valid/,
+        `the plugin validated the ASL (${what})`,
+      );
+      // osls validates serverless.yml against its schema and only warns: a param of the wrong type would show here.
+      assert.doesNotMatch(packaging.output, /Invalid configuration|deprecat/i, `no configuration warnings (${what})`);
+    }
     assert.ok(Object.keys(template.Resources).length > 0, 'the template has resources');
   });
 
@@ -175,6 +251,157 @@ describe('npm run package', () => {
   });
 });
 
+/** A resource's properties, which must exist. */
+const propertiesOf = (t: Template, id: string): JsonObject => {
+  const resource = t.Resources[id];
+  assert.ok(resource, `the template has ${id}`);
+  return obj(resource.Properties, `${id}.Properties`);
+};
+
+/** `arn:aws:s3:::bucket` or an object ARN in it. */
+const s3Arn = (bucket: string, key?: string): string => `arn:aws:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+const logGroupArn = (name: string): string => `arn:aws:logs:us-east-1:<account>:log-group:${name}:*`;
+const functionArn = (fn: FunctionName): string => `arn:aws:lambda:us-east-1:<account>:function:sparkify-lake-dev-${fn}`;
+const stateMachineArn = `arn:aws:states:us-east-1:<account>:stateMachine:${STATE_MACHINE}`;
+
+/**
+ * The folder (`_scratch/*`) of keys a shared/keys.ts builder gives, checked to be one folder for every key given:
+ * the roles' object ARNs and list prefixes come from here, so moving a key in keys.ts moves what the test expects.
+ */
+function folderOf(...keys: string[]): string {
+  const folders = new Set(keys.map((key) => `${key.slice(0, key.indexOf('/') + 1)}*`));
+  assert.equal(folders.size, 1, `one top folder for ${keys.join(', ')}`);
+  const [folder] = folders;
+  assert.ok(folder !== undefined && folder.length > 2, `${keys[0]} is in a folder`);
+  return folder;
+}
+
+const RUN_ID = '20250101T000000Z-abcdef';
+/** Everything a run keeps between stages: the manifest, the shuffle, statistics. Commit removes it. */
+const SCRATCH = folderOf(
+  scratchPrefix(RUN_ID),
+  manifestKey(RUN_ID),
+  planStatsKey(RUN_ID),
+  shuffleKey(RUN_ID, 'songs', 0, 'song_data-000000'),
+  mapStatsKey(RUN_ID, 'song_data-000000'),
+  reduceStatsKey(RUN_ID, 'dimensions', 0),
+  statsPrefix(RUN_ID, 'map'),
+);
+const REJECTS = folderOf(rejectsKey('log_data/2018/11/2018-11-01-events.json'));
+const MANIFESTS = folderOf(...TABLES.map(tableManifestKey));
+const RUNS = folderOf(runReportKey(RUN_ID), runPageKey(RUN_ID));
+/** One folder per table: its data files (tableFileKey) and what Commit lists (tablePrefix). */
+const TABLE_FOLDERS = TABLES.map((t) => folderOf(tablePrefix(t), tableFileKey(t, 'year=2018/month=11/', RUN_ID, 0)));
+const SOURCE_FOLDERS = SOURCES.map((s) => folderOf(sourcePrefix(s), `${sourcePrefix(s)}A/B/C/TRABC.json`));
+
+const allow = (Sid: string, Action: string[], Resource: string[], Condition?: Json): Statement => ({
+  Effect: 'Allow',
+  Action: [...Action].sort(),
+  Resource: [...Resource].sort(),
+  Sid,
+  ...(Condition === undefined ? {} : { Condition }),
+});
+const listOnly = (prefixes: string[]): Json => ({ StringLike: { 's3:prefix': prefixes } });
+const WRITE = ['s3:PutObject', 's3:AbortMultipartUpload'];
+const LAMBDA_XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const STATES_XRAY = [...LAMBDA_XRAY, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
+/** CloudWatch Logs' vended-log delivery: these actions take no resource-level permissions (Resource '*'). */
+const LOG_DELIVERY = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+/** The only actions allowed on Resource '*': AWS offers no narrower resource for them. */
+const ANY_RESOURCE_ONLY = new Set([...LOG_DELIVERY, ...STATES_XRAY]);
+
+/** Each role's statements, exactly, for the given buckets (and with X-Ray's when tracing is on). */
+function expectedStatements(raw: string, lakeBucket: string, tracing: boolean): Record<string, Statement[]> {
+  const lakeObjects = (...folders: string[]): string[] => folders.map((f) => s3Arn(lakeBucket, f));
+  const logs = (fn: FunctionName): Statement =>
+    allow(
+      'OwnLogs',
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      [logGroupArn(`/aws/lambda/sparkify-lake-dev-${fn}`)],
+    );
+  const lambdaXRay = tracing ? [allow('XRay', LAMBDA_XRAY, ['*'])] : [];
+  return {
+    [roleId('plan')]: [
+      logs('plan'),
+      allow('ListInput', ['s3:ListBucket'], [s3Arn(raw)], listOnly(SOURCE_FOLDERS)),
+      allow('WriteScratch', WRITE, lakeObjects(SCRATCH)),
+      ...lambdaXRay,
+    ],
+    [roleId('map')]: [
+      logs('map'),
+      allow(
+        'ReadInput',
+        ['s3:GetObject'],
+        SOURCE_FOLDERS.map((f) => s3Arn(raw, f)),
+      ),
+      allow('WriteScratchAndRejects', WRITE, lakeObjects(SCRATCH, REJECTS)),
+      ...lambdaXRay,
+    ],
+    [roleId('reduce')]: [
+      logs('reduce'),
+      allow('ListScratch', ['s3:ListBucket'], [s3Arn(lakeBucket)], listOnly([SCRATCH])),
+      allow('ReadScratch', ['s3:GetObject'], lakeObjects(SCRATCH)),
+      allow('WriteScratchAndTables', WRITE, lakeObjects(SCRATCH, ...TABLE_FOLDERS)),
+      ...lambdaXRay,
+    ],
+    [roleId('commit')]: [
+      logs('commit'),
+      allow('ListScratchAndTables', ['s3:ListBucket'], [s3Arn(lakeBucket)], listOnly([SCRATCH, ...TABLE_FOLDERS])),
+      allow('ReadAndRemoveScratch', ['s3:GetObject', 's3:DeleteObject'], lakeObjects(SCRATCH)),
+      allow('RemoveTableFiles', ['s3:DeleteObject'], lakeObjects(...TABLE_FOLDERS)),
+      allow('WriteManifestsAndReports', WRITE, lakeObjects(MANIFESTS, RUNS)),
+      ...lambdaXRay,
+    ],
+    [STATE_MACHINE_ROLE]: [
+      allow(
+        'InvokeFunctions',
+        ['lambda:InvokeFunction'],
+        FUNCTIONS.flatMap((fn) => [functionArn(fn), `${functionArn(fn)}:*`]),
+      ),
+      allow('StartChildExecutions', ['states:StartExecution'], [stateMachineArn]),
+      allow(
+        'ManageExecutions',
+        ['states:DescribeExecution', 'states:StopExecution'],
+        [
+          // The machine's own executions, and the Distributed Maps' child executions (<name>/<map run>:<id>).
+          `arn:aws:states:us-east-1:<account>:execution:${STATE_MACHINE}:*`,
+          `arn:aws:states:us-east-1:<account>:execution:${STATE_MACHINE}/*`,
+        ],
+      ),
+      allow('ReadShardManifest', ['s3:GetObject'], lakeObjects(SCRATCH)),
+      allow('DeliverLogs', LOG_DELIVERY, ['*']),
+      ...(tracing ? [allow('XRay', STATES_XRAY, ['*'])] : []),
+    ],
+    // The plugin's role for the schedule (no Sid): start this state machine, nothing else.
+    [SCHEDULE_ROLE]: [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: [stateMachineArn] }],
+  };
+}
+
+/** The deployments the roles are checked in: both templates, tracing as packaged (and forced the other way). */
+function deployments(): { name: string; t: Template; raw: string; lake: string; tracing: boolean; d: Deployment }[] {
+  return [
+    { name: 'defaults', t: template, raw: RAW_BUCKET, lake: LAKE_BUCKET, tracing: false, d: {} },
+    {
+      name: 'defaults, tracing forced on',
+      t: template,
+      raw: RAW_BUCKET,
+      lake: LAKE_BUCKET,
+      tracing: true,
+      d: { conditions: { TracingEnabled: true } },
+    },
+    { name: 'params', t: custom, raw: CUSTOM.rawBucket, lake: CUSTOM.lakeBucket, tracing: true, d: {} },
+  ];
+}
+
 describe('Lambda functions and the state machine', () => {
   test('the four functions run nodejs22.x on arm64, one handler module each', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
@@ -188,12 +415,43 @@ describe('Lambda functions and the state machine', () => {
     }
   });
 
+  test('memory and timeout per function, source maps on, and each function runs as its own role', () => {
+    for (const fn of FUNCTIONS) {
+      const properties = propertiesOf(template, logicalId(fn));
+      assert.equal(properties.MemorySize, SIZES[fn].memory, `${fn}: memory`);
+      assert.equal(properties.Timeout, SIZES[fn].timeout, `${fn}: timeout`);
+      const variables = obj(obj(properties.Environment, `${fn}.Environment`).Variables, `${fn}: variables`);
+      assert.equal(variables.NODE_OPTIONS, '--enable-source-maps', `${fn}: NODE_OPTIONS`);
+      assert.deepEqual(properties.Role, { 'Fn::GetAtt': [roleId(fn), 'Arn'] }, `${fn}: its own role`);
+      assert.equal(template.Resources[roleId(fn)]?.Type, 'AWS::IAM::Role', `${roleId(fn)} is a role`);
+    }
+    // 1769 MB is one full vCPU; the workers that parse and encode get it, plan and commit less.
+    assert.ok(SIZES.plan.memory < 1769 && SIZES.commit.memory < 1769, 'plan and commit are smaller');
+    assert.equal(template.Resources.IamRoleLambdaExecution, undefined, 'no osls provider role: no provider-level IAM');
+  });
+
+  test('the IAM roles are the five of serverless.yml and the schedule role, nothing else', () => {
+    const expected = [...FUNCTIONS.map(roleId), STATE_MACHINE_ROLE, SCHEDULE_ROLE].sort();
+    for (const { name, t } of deployments()) {
+      assert.deepEqual(
+        resourcesOfType(t, 'AWS::IAM::Role')
+          .map(([id]) => id)
+          .sort(),
+        expected,
+        name,
+      );
+    }
+    // The plugin's own state machine role (which allows s3:GetObject on every object) is not generated.
+    assert.equal(template.Resources[`${STATE_MACHINE_ID}Role`], undefined, 'no plugin state machine role');
+  });
+
   test('the state machine deploys statemachine/etl.asl.json, functions by GetAtt of their resources', () => {
     const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
     assert.equal(machines.length, 1, 'one state machine');
     const [id, machine] = machines[0] as [string, { Properties?: JsonObject }];
+    assert.equal(id, STATE_MACHINE_ID, 'a fixed logical id, whatever the stage');
     const properties = obj(machine.Properties, id);
-    assert.equal(properties.StateMachineName, 'sparkify-lake-dev-etl');
+    assert.equal(properties.StateMachineName, STATE_MACHINE);
     assert.equal(properties.Definition, undefined, 'the definition is DefinitionString only');
 
     const source = JSON.parse(readFileSync(join(REPO, 'statemachine/etl.asl.json'), 'utf8')) as JsonObject;
@@ -218,15 +476,369 @@ describe('Lambda functions and the state machine', () => {
     }
   });
 
-  test('the daily schedule starts the machine on the raw bucket into the lake bucket', () => {
-    const rules = resourcesOfType(template, 'AWS::Events::Rule');
-    assert.equal(rules.length, 1, 'one schedule');
-    const properties = obj((rules[0] as [string, { Properties?: JsonObject }])[1].Properties, 'rule');
-    assert.equal(properties.ScheduleExpression, 'rate(1 day)');
-    const targets = properties.Targets as JsonObject[];
-    assert.equal(targets.length, 1, 'one target');
-    const input = JSON.parse(String(targets[0]?.Input));
-    assert.deepEqual(input, { source: `s3://${RAW_BUCKET}`, target: `s3://${LAKE_BUCKET}` });
+  test('the state machine runs as its own role and logs errors, without execution data, to a retained group', () => {
+    const properties = propertiesOf(template, STATE_MACHINE_ID);
+    assert.deepEqual(properties.RoleArn, { 'Fn::GetAtt': [STATE_MACHINE_ROLE, 'Arn'] }, 'the explicit role');
+    const group = `/aws/vendedlogs/states/${STATE_MACHINE}`;
+    assert.deepEqual(resolve(template, properties.LoggingConfiguration as Json), {
+      Level: 'ERROR',
+      IncludeExecutionData: false,
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: logGroupArn(group) } }],
+    });
+    assert.deepEqual(propertiesOf(template, 'EtlStateMachineLogGroup'), { LogGroupName: group, RetentionInDays: 30 });
+    assert.equal(Number(propertiesOf(custom, 'EtlStateMachineLogGroup').RetentionInDays), 14, 'logRetentionDays');
+  });
+
+  test('every log group has the retention of logRetentionDays', () => {
+    const groups = [...FUNCTIONS.map((fn) => `${capitalised(fn)}LogGroup`), 'EtlStateMachineLogGroup'];
+    for (const [t, days] of [
+      [template, 30],
+      [custom, 14],
+    ] as const) {
+      assert.deepEqual(
+        resourcesOfType(t, 'AWS::Logs::LogGroup')
+          .map(([id]) => id)
+          .sort(),
+        [...groups].sort(),
+      );
+      for (const id of groups) assert.equal(Number(propertiesOf(t, id).RetentionInDays), days, `${id}: retention`);
+    }
+    for (const fn of FUNCTIONS) {
+      assert.equal(
+        propertiesOf(template, `${capitalised(fn)}LogGroup`).LogGroupName,
+        `/aws/lambda/sparkify-lake-dev-${fn}`,
+        `${fn}: the log group its role may write`,
+      );
+    }
+  });
+
+  test('X-Ray is off by default and on, for the functions and the state machine, with tracing=true', () => {
+    const ids = [...FUNCTIONS.map(logicalId), STATE_MACHINE_ID];
+    const tracing = (t: Template, id: string, d: Deployment = {}): Json | undefined => {
+      const properties = propertiesOf(t, id);
+      const key = id === STATE_MACHINE_ID ? 'TracingConfiguration' : 'TracingConfig';
+      const value = properties[key];
+      // Resolved inside an object, so that AWS::NoValue leaves the key out as CloudFormation does.
+      return value === undefined ? undefined : (resolve(t, { [key]: value }, d) as JsonObject)[key];
+    };
+    for (const id of ids) {
+      const on = id === STATE_MACHINE_ID ? { Enabled: true } : { Mode: 'Active' };
+      assert.equal(tracing(template, id), undefined, `${id}: no tracing by default`);
+      assert.deepEqual(tracing(template, id, { conditions: { TracingEnabled: true } }), on, `${id}: TracingEnabled`);
+      assert.deepEqual(tracing(custom, id), on, `${id}: tracing=true`);
+    }
+    assert.equal(resolve(template, { Condition: 'TracingEnabled' }), false, 'tracing off by default');
+    assert.equal(resolve(custom, { Condition: 'TracingEnabled' }), true, 'tracing=true turns it on');
+  });
+
+  test('the schedule starts the state machine daily on the raw bucket into the lake bucket, as its own role', () => {
+    for (const { t, raw, lakeBucket, expression, state } of [
+      { t: template, raw: RAW_BUCKET, lakeBucket: LAKE_BUCKET, expression: 'rate(1 day)', state: 'ENABLED' },
+      {
+        t: custom,
+        raw: CUSTOM.rawBucket,
+        lakeBucket: CUSTOM.lakeBucket,
+        expression: CUSTOM.schedule,
+        state: 'DISABLED',
+      },
+    ]) {
+      const rules = resourcesOfType(t, 'AWS::Events::Rule');
+      assert.equal(rules.length, 1, 'one schedule');
+      const properties = obj((rules[0] as [string, { Properties?: JsonObject }])[1].Properties, 'rule');
+      assert.equal(properties.ScheduleExpression, expression, 'schedule');
+      assert.equal(properties.State, state, 'scheduleEnabled');
+      const targets = properties.Targets as JsonObject[];
+      assert.equal(targets.length, 1, 'one target');
+      const target = targets[0] as JsonObject;
+      assert.deepEqual(target.Arn, { Ref: STATE_MACHINE_ID }, 'the target is the state machine');
+      assert.equal(resolve(t, target.Arn as Json), stateMachineArn, 'by its ARN');
+      // docs/deploy.md: the scheduled run's input is the two buckets' roots, with the default settings.
+      assert.deepEqual(JSON.parse(String(target.Input)), { source: `s3://${raw}`, target: `s3://${lakeBucket}` });
+      assert.deepEqual(target.RoleArn, { 'Fn::GetAtt': [SCHEDULE_ROLE, 'Arn'] }, 'the schedule role');
+    }
+    const trust = policyStatements(template, propertiesOf(template, SCHEDULE_ROLE).AssumeRolePolicyDocument as Json);
+    assert.deepEqual(trust, [
+      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: ['sts:AssumeRole'], Resource: [] },
+    ]);
+  });
+});
+
+describe('IAM: least privilege, proven statement by statement', () => {
+  test('the object folders come from shared/keys.ts', () => {
+    assert.equal(SCRATCH, '_scratch/*');
+    assert.equal(REJECTS, '_rejects/*');
+    assert.equal(MANIFESTS, '_manifests/*');
+    assert.equal(RUNS, '_runs/*');
+    assert.deepEqual(TABLE_FOLDERS, ['songplays/*', 'users/*', 'songs/*', 'artists/*', 'time/*']);
+    assert.deepEqual(SOURCE_FOLDERS, ['song_data/*', 'log_data/*']);
+  });
+
+  for (const fn of FUNCTIONS) {
+    test(`${fn}: exactly the statements its stage needs`, () => {
+      for (const { name, t, raw, lake: lakeBucket, tracing, d } of deployments()) {
+        assert.deepEqual(
+          roleStatements(t, roleId(fn), d),
+          expectedStatements(raw, lakeBucket, tracing)[roleId(fn)],
+          `${roleId(fn)} (${name})`,
+        );
+      }
+    });
+  }
+
+  test('the state machine: invoke the four functions, run its child executions, read the shard manifest, log', () => {
+    for (const { name, t, raw, lake: lakeBucket, tracing, d } of deployments()) {
+      assert.deepEqual(
+        roleStatements(t, STATE_MACHINE_ROLE, d),
+        expectedStatements(raw, lakeBucket, tracing)[STATE_MACHINE_ROLE],
+        `${STATE_MACHINE_ROLE} (${name})`,
+      );
+    }
+  });
+
+  test('the schedule: start the state machine, nothing else', () => {
+    for (const { name, t, raw, lake: lakeBucket, tracing, d } of deployments()) {
+      assert.deepEqual(
+        roleStatements(t, SCHEDULE_ROLE, d),
+        expectedStatements(raw, lakeBucket, tracing)[SCHEDULE_ROLE],
+        `${SCHEDULE_ROLE} (${name})`,
+      );
+    }
+  });
+
+  test('who may assume each role: Lambda, Step Functions (this account only), EventBridge', () => {
+    const trust = (id: string): Statement[] =>
+      policyStatements(template, propertiesOf(template, id).AssumeRolePolicyDocument as Json);
+    for (const fn of FUNCTIONS) {
+      assert.deepEqual(
+        trust(roleId(fn)),
+        [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: ['sts:AssumeRole'], Resource: [] }],
+        `${fn}: assumed by Lambda`,
+      );
+    }
+    assert.deepEqual(trust(STATE_MACHINE_ROLE), [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'states.amazonaws.com' },
+        Action: ['sts:AssumeRole'],
+        Resource: [],
+        Condition: { StringEquals: { 'aws:SourceAccount': '<account>' } },
+      },
+    ]);
+  });
+
+  test("no role allows a wildcard action, a whole bucket's objects, or Resource '*' beyond what AWS requires", () => {
+    const offences: string[] = [];
+    for (const { name, t, d } of deployments()) {
+      for (const [id] of resourcesOfType(t, 'AWS::IAM::Role')) {
+        for (const statement of roleStatements(t, id, d)) {
+          const where = `${id} ${statement.Sid ?? statement.Action.join(',')} (${name})`;
+          if (statement.Effect !== 'Allow') offences.push(`${where}: ${statement.Effect}`);
+          for (const action of statement.Action) if (action.includes('*')) offences.push(`${where}: action ${action}`);
+          if (statement.Resource.length === 0) offences.push(`${where}: no resource`);
+          for (const resource of statement.Resource) {
+            if (/^arn:aws:s3:::[^/]+\/\*$/.test(resource)) offences.push(`${where}: every object of ${resource}`);
+            if (resource.includes('*') && resource !== '*' && !resource.endsWith('/*') && !resource.endsWith(':*')) {
+              offences.push(`${where}: a wildcard inside ${resource}`);
+            }
+          }
+          // Log delivery and X-Ray take no resource-level permissions: they, and only they, get Resource '*'.
+          if (statement.Resource.includes('*')) {
+            if (statement.Resource.length !== 1) offences.push(`${where}: '*' beside other resources`);
+            for (const action of statement.Action) {
+              if (!ANY_RESOURCE_ONLY.has(action)) offences.push(`${where}: ${action} on '*'`);
+            }
+          }
+        }
+      }
+    }
+    assert.deepEqual(offences, [], 'least privilege');
+  });
+});
+
+describe('buckets', () => {
+  const BUCKETS = [
+    { id: 'RawBucket', name: RAW_BUCKET, customName: CUSTOM.rawBucket },
+    { id: 'LakeBucket', name: LAKE_BUCKET, customName: CUSTOM.lakeBucket },
+  ];
+
+  test('raw and lake: named by the params, encrypted, private, owner-enforced', () => {
+    for (const { id, name, customName } of BUCKETS) {
+      const properties = propertiesOf(template, id);
+      assert.equal(template.Resources[id]?.Type, 'AWS::S3::Bucket', `${id} is a bucket`);
+      assert.equal(properties.BucketName, name, `${id}: name`);
+      assert.equal(propertiesOf(custom, id).BucketName, customName, `${id}: name from its param`);
+      assert.deepEqual(
+        properties.BucketEncryption,
+        { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        `${id}: SSE-S3`,
+      );
+      assert.deepEqual(
+        properties.PublicAccessBlockConfiguration,
+        { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        `${id}: no public access`,
+      );
+      assert.deepEqual(
+        properties.OwnershipControls,
+        { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        `${id}: no ACLs`,
+      );
+    }
+  });
+
+  test('the raw bucket sends its events to EventBridge (no rule consumes them yet)', () => {
+    assert.deepEqual(propertiesOf(template, 'RawBucket').NotificationConfiguration, {
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+    assert.equal(propertiesOf(template, 'LakeBucket').NotificationConfiguration, undefined, 'lake: none');
+    // The one rule is the schedule: S3 events start nothing until incremental loads come (docs/deploy.md).
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').map(([, r]) => obj(r.Properties, 'rule'));
+    assert.deepEqual(
+      rules.map((r) => r.EventPattern),
+      [undefined],
+      'no rule matches S3 events',
+    );
+  });
+
+  test('lifecycle: the run scratch expires after scratchExpirationDays, incomplete uploads abort after a day', () => {
+    const abort = {
+      Id: 'AbortIncompleteMultipartUploads',
+      Status: 'Enabled',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    };
+    const scratch = SCRATCH.slice(0, -1);
+    for (const [t, days] of [
+      [template, 7],
+      [custom, 3],
+    ] as const) {
+      const rules = obj(propertiesOf(t, 'LakeBucket').LifecycleConfiguration, 'lake lifecycle').Rules as JsonObject[];
+      assert.deepEqual(
+        rules.map((r) => ({
+          ...r,
+          ...(r.ExpirationInDays === undefined ? {} : { ExpirationInDays: Number(r.ExpirationInDays) }),
+        })),
+        [{ Id: 'ExpireRunScratch', Status: 'Enabled', Prefix: scratch, ExpirationInDays: days }, abort],
+        `lake lifecycle (${days} days)`,
+      );
+    }
+    assert.equal(scratch, '_scratch/', 'the prefix Commit removes (shared/keys.ts scratchPrefix)');
+    assert.deepEqual(propertiesOf(template, 'RawBucket').LifecycleConfiguration, { Rules: [abort] }, 'raw lifecycle');
+  });
+
+  test('TLS only: each bucket policy denies any request without aws:SecureTransport, and allows nothing', () => {
+    for (const { id, name } of BUCKETS) {
+      const policies = resourcesOfType(template, 'AWS::S3::BucketPolicy').filter(
+        ([, r]) => JSON.stringify(r.Properties?.Bucket) === JSON.stringify({ Ref: id }),
+      );
+      assert.equal(policies.length, 1, `${id}: one bucket policy`);
+      const properties = obj((policies[0] as [string, { Properties?: JsonObject }])[1].Properties, `${id} policy`);
+      assert.equal(resolve(template, properties.Bucket as Json), name, `${id}: the policy's bucket`);
+      // The one s3:* in the stack, and a Deny: it takes away, it grants nothing.
+      assert.deepEqual(policyStatements(template, properties.PolicyDocument as Json), [
+        {
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: ['s3:*'],
+          Resource: [s3Arn(name), s3Arn(name, '*')],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]);
+    }
+  });
+});
+
+describe('operations: the failure alarm', () => {
+  test('ExecutionsFailed + ExecutionsTimedOut of the state machine, summed per 5 minutes, alarm at 1', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(
+      alarms.map(([id]) => id),
+      ['EtlFailedAlarm'],
+      'one alarm',
+    );
+    const properties = resolve(template, propertiesOf(template, 'EtlFailedAlarm')) as JsonObject;
+    const metric = (Id: string, MetricName: string): Json => ({
+      Id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/States',
+          MetricName,
+          Dimensions: [{ Name: 'StateMachineArn', Value: stateMachineArn }],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+    });
+    assert.deepEqual(properties.Metrics, [
+      {
+        Id: 'failedOrTimedOut',
+        Label: 'ExecutionsFailed + ExecutionsTimedOut',
+        Expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+        ReturnData: true,
+      },
+      metric('failed', 'ExecutionsFailed'),
+      metric('timedOut', 'ExecutionsTimedOut'),
+    ]);
+    assert.equal(properties.ComparisonOperator, 'GreaterThanOrEqualToThreshold', 'comparison');
+    assert.equal(properties.Threshold, 1, 'threshold');
+    assert.equal(properties.EvaluationPeriods, 1, 'evaluation periods');
+    assert.equal(properties.DatapointsToAlarm, 1, 'datapoints');
+    assert.equal(properties.TreatMissingData, 'notBreaching', 'no executions is not a failure');
+    assert.equal(properties.AlarmName, `${STATE_MACHINE}-failed`, 'name');
+  });
+
+  test('without alarmTopicArn it notifies a topic of its own (email optional); with it, that topic', () => {
+    const topicArn = 'arn:aws:sns:us-east-1:<account>:sparkify-lake-dev-alarms';
+    assert.ok(isCreated(template, 'AlarmTopic'), 'a topic is created when alarmTopicArn is empty');
+    assert.equal(propertiesOf(template, 'AlarmTopic').TopicName, 'sparkify-lake-dev-alarms', 'topic name');
+    assert.deepEqual(resolve(template, propertiesOf(template, 'EtlFailedAlarm').AlarmActions as Json), [topicArn]);
+    assert.ok(!isCreated(template, 'AlarmEmailSubscription'), 'no subscription without alarmEmail');
+
+    assert.ok(!isCreated(custom, 'AlarmTopic'), 'no topic when alarmTopicArn is given');
+    assert.deepEqual(resolve(custom, propertiesOf(custom, 'EtlFailedAlarm').AlarmActions as Json), [
+      CUSTOM.alarmTopicArn,
+    ]);
+    assert.ok(!isCreated(custom, 'AlarmEmailSubscription'), 'alarmEmail only subscribes to a topic made here');
+    // alarmEmail reaches the subscription, which exists whenever the stack makes the topic.
+    const subscription = propertiesOf(custom, 'AlarmEmailSubscription');
+    assert.equal(subscription.Protocol, 'email', 'by email');
+    assert.equal(subscription.Endpoint, CUSTOM.alarmEmail, 'to alarmEmail');
+    assert.deepEqual(subscription.TopicArn, { Ref: 'AlarmTopic' }, 'on the topic made here');
+    assert.ok(
+      isCreated(custom, 'AlarmEmailSubscription', { conditions: { CreateAlarmTopic: true } }),
+      'subscribed when the stack makes the topic and alarmEmail is given',
+    );
+  });
+});
+
+describe('docs/deploy.md', () => {
+  const doc = readFileSync(join(REPO, 'docs/deploy.md'), 'utf8');
+
+  test("documents every param of serverless.yml in its parameters table, and every param's name is one", () => {
+    const yml = readFileSync(join(REPO, 'serverless.yml'), 'utf8');
+    const block = /^params:\n {2}default:\n((?: {4}.*\n|\s*\n)+)/m.exec(yml);
+    assert.ok(block?.[1], 'serverless.yml has params.default');
+    const params = [...block[1].matchAll(/^ {4}(\w+):/gm)].map((m) => m[1] as string);
+    assert.deepEqual(
+      [...params].sort(),
+      [...new Set([...params, ...Object.keys(CUSTOM)])].sort(),
+      'CUSTOM sets params',
+    );
+    const documented = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1] as string);
+    for (const param of params) assert.ok(documented.includes(param), `docs/deploy.md documents ${param}`);
+    for (const name of documented.filter((d) => !(FUNCTIONS as readonly string[]).includes(d))) {
+      assert.ok(params.includes(name), `docs/deploy.md documents ${name}, which serverless.yml has not`);
+    }
+  });
+
+  test("gives each function's memory and timeout as deployed", () => {
+    for (const fn of FUNCTIONS) {
+      const row = new RegExp(`^\\| \`${fn}\` \\| (\\d+) MB \\| (\\d+) s \\|`, 'm').exec(doc);
+      assert.ok(row, `docs/deploy.md has a row for ${fn}`);
+      const properties = propertiesOf(template, logicalId(fn));
+      assert.equal(Number(row[1]), properties.MemorySize, `${fn}: memory in the docs`);
+      assert.equal(Number(row[2]), properties.Timeout, `${fn}: timeout in the docs`);
+    }
   });
 });
 
