@@ -87,7 +87,7 @@ export interface Settings {
 /** Defaults, chosen for the public data's shape (many ~250-byte song files, ~300 KB daily logs). */
 export const DEFAULT_SETTINGS: Settings = {
   buckets: 4,
-  shardBytes: 64 * 1024 * 1024,
+  shardBytes: 16 * 1024 * 1024,
   shardFiles: 2000,
   shardsPerBatch: 1,
   readConcurrency: 64,

@@ -13,7 +13,7 @@ import { ConfigError } from '../../shared/errors.ts';
 
 const CONTRACT_DEFAULTS: Settings = {
   buckets: 4,
-  shardBytes: 64 * 1024 * 1024,
+  shardBytes: 16 * 1024 * 1024,
   shardFiles: 2000,
   shardsPerBatch: 1,
   readConcurrency: 64,
