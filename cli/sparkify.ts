@@ -215,6 +215,10 @@ async function generateCommand(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   process.env.SPARKIFY_QUIET ??= '1'; // the handlers' JSON logs are for CloudWatch; a person gets the summary
   const [command = 'run', ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     if (command === 'run') return await run(rest);
     if (command === 'generate') return await generateCommand(rest);
