@@ -10,37 +10,20 @@ const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
 /** An error raised in a worker, re-raised with its name so the ASL's Retry and Catch see it. */
 class WorkerTaskError extends Error {}
 
-/** Runs handler modules on a fixed set of threads; tasks queue when all are busy. */
+/** The error name of an invocation whose thread died under it (like a Lambda sandbox crash). */
+export const WORKER_EXITED = 'WorkerExited';
+
+/** Runs handler modules on a fixed number of threads; tasks queue when all are busy. */
 export class WorkerPool {
   private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
+  private readonly all = new Set<Worker>();
   private readonly queue: { request: WorkerRequest; resolve: (r: WorkerResponse) => void }[] = [];
-  private readonly pending = new Map<number, (r: WorkerResponse) => void>();
-  private readonly running = new Map<Worker, number>(); // worker → id of the request it runs
+  private readonly running = new Map<Worker, { id: number; resolve: (r: WorkerResponse) => void }>();
   private nextId = 0;
+  private closing = false;
 
   constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL);
-      worker.on('message', (response: WorkerResponse) => {
-        this.running.delete(worker);
-        this.pending.get(response.id)?.(response);
-        this.pending.delete(response.id);
-        this.release(worker);
-      });
-      worker.on('error', (error) => {
-        // A crashed thread fails what it was running, and is replaced by no other: the run fails with that error.
-        const id = this.running.get(worker);
-        if (id !== undefined) {
-          this.pending.get(id)?.({ id, ok: false, name: error.name, message: error.message });
-          this.pending.delete(id);
-        }
-        this.running.delete(worker);
-      });
-      worker.unref();
-      this.all.push(worker);
-      this.idle.push(worker);
-    }
+    for (let i = 0; i < size; i++) this.release(this.spawn());
   }
 
   /** Runs `handler(payload)` of a module on a free thread. */
@@ -58,20 +41,55 @@ export class WorkerPool {
     throw error;
   }
 
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_URL);
+    let failure: Error | undefined;
+    worker.on('message', (response: WorkerResponse) => {
+      const task = this.running.get(worker);
+      this.running.delete(worker);
+      task?.resolve(response);
+      this.release(worker);
+    });
+    worker.on('error', (error) => {
+      failure = error;
+    });
+    worker.on('exit', (code) => {
+      // A thread that dies fails what it was running and is replaced, so the pool keeps its size.
+      this.all.delete(worker);
+      const task = this.running.get(worker);
+      this.running.delete(worker);
+      task?.resolve({
+        id: task.id,
+        ok: false,
+        name: WORKER_EXITED,
+        message: `worker thread exited (code ${code})${failure ? `: ${failure.message}` : ''}`,
+      });
+      const index = this.idle.indexOf(worker);
+      if (index >= 0) this.idle.splice(index, 1);
+      if (!this.closing) this.release(this.spawn());
+    });
+    this.all.add(worker);
+    return worker;
+  }
+
   private send(worker: Worker, request: WorkerRequest, resolve: (r: WorkerResponse) => void): void {
-    this.pending.set(request.id, resolve);
-    this.running.set(worker, request.id);
+    this.running.set(worker, { id: request.id, resolve });
+    worker.ref(); // a busy thread keeps the process alive until it answers; an idle one does not
     worker.postMessage(request);
   }
 
   private release(worker: Worker): void {
     const next = this.queue.shift();
     if (next) this.send(worker, next.request, next.resolve);
-    else this.idle.push(worker);
+    else {
+      worker.unref();
+      this.idle.push(worker);
+    }
   }
 
   /** Stops every thread. */
   async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
+    this.closing = true;
+    await Promise.all([...this.all].map((w) => w.terminate()));
   }
 }
