@@ -9,7 +9,16 @@ import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName, workerId } 
 import type { RunContext, Shard } from './plan.ts';
 import { Shuffle } from './shuffle.ts';
 import { openStore } from './store.ts';
-import { countMissing, joinKey, type LogEvent, type SongRecord, songplayId } from './validate.ts';
+import {
+  artistMissing,
+  joinKey,
+  type LogEvent,
+  playMissing,
+  type SongRecord,
+  songMissing,
+  songplayId,
+  userMissing,
+} from './validate.ts';
 
 /** Counts for one source within a shard: read = loaded + rejected. */
 export interface SourceCounts {
@@ -140,16 +149,7 @@ function addSong(out: Shuffle, s: SongRecord, key: string, line: number): void {
     year: s.year,
     duration: s.duration,
     artist_name: s.artist_name,
-    missing: countMissing(
-      s.title,
-      s.artist_id,
-      s.year,
-      s.duration,
-      s.artist_name,
-      s.artist_location,
-      s.artist_latitude,
-      s.artist_longitude,
-    ),
+    missing: songMissing(s),
     src: key,
     line,
   });
@@ -159,7 +159,7 @@ function addSong(out: Shuffle, s: SongRecord, key: string, line: number): void {
     location: s.artist_location,
     latitude: s.artist_latitude,
     longitude: s.artist_longitude,
-    missing: countMissing(s.artist_name, s.artist_location, s.artist_latitude, s.artist_longitude),
+    missing: artistMissing(s),
     src: key,
     line,
   });
@@ -175,7 +175,7 @@ function addEvent(out: Shuffle, e: LogEvent, key: string, line: number): void {
       gender: e.gender,
       level: e.level,
       ts: e.ts,
-      missing: countMissing(e.firstName, e.lastName, e.gender, e.level),
+      missing: userMissing(e),
       src: key,
       line,
     });
@@ -194,7 +194,7 @@ function addEvent(out: Shuffle, e: LogEvent, key: string, line: number): void {
     session_id: e.sessionId,
     location: e.location,
     user_agent: e.userAgent,
-    missing: countMissing(e.userId, e.level, e.song, e.artist, e.length, e.sessionId, e.location, e.userAgent),
+    missing: playMissing(e),
     src: key,
     line,
   });

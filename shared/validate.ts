@@ -124,3 +124,29 @@ export function joinKey(title: string | null, artist: string | null): { title: s
 
 /** Number of nulls among the given values: the first precedence criterion. */
 export const countMissing = (...values: unknown[]): number => values.filter((v) => v === null).length;
+
+// The fields each precedence rule counts as missing (docs/contract.md, "Fields counted for missing").
+
+/** Missing values of a song record, for the songs table's precedence. */
+export const songMissing = (s: SongRecord): number =>
+  countMissing(
+    s.title,
+    s.artist_id,
+    s.year,
+    s.duration,
+    s.artist_name,
+    s.artist_location,
+    s.artist_latitude,
+    s.artist_longitude,
+  );
+
+/** Missing values of a song record's artist fields, for the artists table's precedence. */
+export const artistMissing = (s: SongRecord): number =>
+  countMissing(s.artist_name, s.artist_location, s.artist_latitude, s.artist_longitude);
+
+/** Missing values of an event's user fields, for the users table's tie-break. */
+export const userMissing = (e: LogEvent): number => countMissing(e.firstName, e.lastName, e.gender, e.level);
+
+/** Missing values of an event's songplay fields, for the songplays' precedence. */
+export const playMissing = (e: LogEvent): number =>
+  countMissing(e.userId, e.level, e.song, e.artist, e.length, e.sessionId, e.location, e.userAgent);

@@ -11,6 +11,7 @@ import {
   joinKey,
   type LogEvent,
   type SongRecord,
+  songMissing,
   songplayId,
 } from '../../shared/validate.ts';
 
@@ -531,16 +532,7 @@ describe('countMissing', () => {
 
   test('counts the song fields of a normalised record as the precedence rule does', () => {
     const s = rowOf(checkSongRecord({ ...SONG, year: 0, artist_location: '', artist_latitude: null }));
-    const missing = countMissing(
-      s.title,
-      s.artist_id,
-      s.year,
-      s.duration,
-      s.artist_name,
-      s.artist_location,
-      s.artist_latitude,
-      s.artist_longitude,
-    );
+    const missing = songMissing(s);
     assert.equal(missing, 3);
   });
 });
