@@ -33,11 +33,6 @@ export const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 
 const pad = (n: number, width = 4): string => String(n).padStart(width, '0');
 
-/** The source an input key belongs to, or undefined for a key outside both prefixes. */
-export function sourceOf(key: string): SourceName | undefined {
-  return SOURCES.find((s) => key.startsWith(`${s}/`));
-}
-
 /** Prefix listed for one source. */
 export const sourcePrefix = (source: SourceName): string => `${source}/`;
 

@@ -14,6 +14,17 @@ import { PUBLIC_SAMPLE, runEtl } from '../support/run.ts';
 import { type LocalS3, startS3 } from '../support/s3.ts';
 
 const ROOT = decodeURIComponent(new URL('../..', import.meta.url).pathname);
+/** A map run half done: 1 of 2 items succeeded, 1 running. */
+const COUNTS = {
+  pending: 0,
+  running: 1,
+  succeeded: 1,
+  failed: 0,
+  timedOut: 0,
+  aborted: 0,
+  total: 2,
+  resultsWritten: 0,
+};
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:sparkify-lake-dev-etl';
 
 /** A Step Functions stand-in: the execution runs for two polls, then ends as told. */
@@ -62,26 +73,8 @@ function stubSfn(end: { status: string; output?: unknown; error?: string; cause?
           maxConcurrency: 40,
           toleratedFailurePercentage: 0,
           toleratedFailureCount: 0,
-          itemCounts: {
-            pending: 0,
-            running: 1,
-            succeeded: 1,
-            failed: 0,
-            timedOut: 0,
-            aborted: 0,
-            total: 2,
-            resultsWritten: 0,
-          },
-          executionCounts: {
-            pending: 0,
-            running: 1,
-            succeeded: 1,
-            failed: 0,
-            timedOut: 0,
-            aborted: 0,
-            total: 2,
-            resultsWritten: 0,
-          },
+          itemCounts: COUNTS,
+          executionCounts: COUNTS,
         },
       };
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });

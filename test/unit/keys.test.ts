@@ -11,7 +11,6 @@ import {
   SHUFFLES,
   shuffleBucketPrefix,
   shuffleKey,
-  sourceOf,
   tableFileKey,
 } from '../../shared/keys.ts';
 
@@ -127,22 +126,6 @@ describe('object keys', () => {
   test('manifestKey is the run scratch area manifest', () => {
     assert.equal(manifestKey(RUN), `_scratch/${RUN}/manifest.json`);
     assert.notEqual(manifestKey(RUN), manifestKey(`${RUN}0`));
-  });
-});
-
-describe('sourceOf', () => {
-  test('names the source of keys under either prefix', () => {
-    assert.equal(sourceOf('song_data/A/B/C/TRABCEI128F424C983.json'), 'song_data');
-    assert.equal(sourceOf('log_data/2018/11/2018-11-01-events.json'), 'log_data');
-    assert.equal(sourceOf('log_data/x'), 'log_data');
-  });
-
-  test('is undefined for keys outside both prefixes', () => {
-    assert.equal(sourceOf('song_data'), undefined);
-    assert.equal(sourceOf('song_dataX/a.json'), undefined);
-    assert.equal(sourceOf('other/song_data/a.json'), undefined);
-    assert.equal(sourceOf('Log_data/a.json'), undefined);
-    assert.equal(sourceOf(''), undefined);
   });
 });
 
