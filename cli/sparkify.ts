@@ -36,6 +36,8 @@ run options (defaults in brackets):
   --reject-limit X          fail when a source's rejected/read exceeds X [${DEFAULT_SETTINGS.rejectLimit}]
   --max-record-bytes N      larger records are rejected [${DEFAULT_SETTINGS.maxRecordBytes}]
   --partition TABLE=COLS    partition columns, e.g. songs=year,artist_id (repeatable; TABLE= for none)
+  --full                    rebuild from every input object, not only what is new or changed since the ledger
+  --keys K1,K2              load only these source keys (what an S3-event run passes; repeatable)
   --workers N               worker threads running the handlers [one per core; 0: this thread]
   --json                    print the run report as JSON instead of the summary
 S3 URIs use the default AWS credential chain; AWS_ENDPOINT_URL_S3 points them at any S3-compatible server.`;
@@ -71,6 +73,8 @@ export function runInputFromArgs(argv: string[]): {
       'reject-limit': { type: 'string' },
       'max-record-bytes': { type: 'string' },
       partition: { type: 'string', multiple: true },
+      full: { type: 'boolean', default: false },
+      keys: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       workers: { type: 'string' },
     },
@@ -101,7 +105,11 @@ export function runInputFromArgs(argv: string[]): {
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
     throw new UsageError(`--workers takes a whole number ≥ 0, got "${values.workers}"`);
   }
-  return { input: { source, target: values.target, settings }, json: values.json, workers };
+  const keys = values.keys?.flatMap((k) => k.split(',')).filter((k) => k !== '');
+  const input: Record<string, unknown> = { source, target: values.target, settings };
+  if (values.full) input.mode = 'full';
+  if (keys) input.keys = keys;
+  return { input, json: values.json, workers };
 }
 
 /** Shows progress on a terminal (stderr): map batches and reduce buckets done of total, and the time. */
@@ -126,6 +134,17 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 /** The summary a person reads after a run. */
 export function summarize(report: RunReport, seconds: number): string {
   const lines = [`sparkify-lake: run ${report.runId} ${report.status} in ${seconds.toFixed(1)} s`];
+  const i = report.inputs;
+  const given = i.keysGiven === null ? '' : `${fmt(i.keysGiven)} keys given, `;
+  const missing = i.missing.length > 0 ? `, ${fmt(i.missing.length)} given keys not found` : '';
+  lines.push(
+    `  input     ${i.mode}: ${given}${fmt(i.new)} new, ${fmt(i.changed)} changed, ${fmt(i.unchanged)} unchanged${missing}`,
+  );
+  if (!report.published && report.status === 'succeeded')
+    lines.push('  nothing new or changed: the tables stay as they were');
+  if (report.recovery.action !== 'none') {
+    lines.push(`  recovery  ${report.recovery.action} the interrupted publish of run ${report.recovery.runId}`);
+  }
   for (const [name, s] of Object.entries(report.sources)) {
     lines.push(
       `  ${name.padEnd(9)} ${fmt(s.objects)} objects, ${fmt(s.read)} records read: ${fmt(s.loaded)} loaded, ${fmt(s.rejected)} rejected`,
@@ -134,7 +153,8 @@ export function summarize(report: RunReport, seconds: number): string {
   lines.push('  tables');
   for (const [table, t] of Object.entries(report.tables)) {
     const files = `${fmt(t.files).padStart(5)} ${t.files === 1 ? 'file' : 'files'}`;
-    lines.push(`    ${table.padEnd(10)} ${fmt(t.rows).padStart(10)} rows  ${files}`);
+    const change = report.published ? `  +${fmt(t.added)} ~${fmt(t.updated)} -${fmt(t.removed)}` : '';
+    lines.push(`    ${table.padEnd(10)} ${fmt(t.rows).padStart(10)} rows  ${files}${change}`);
   }
   const reasons = Object.entries(report.rejects.byReason)
     .map(([r, n]) => `${r}: ${fmt(n)}`)

@@ -1,5 +1,5 @@
-/** Commit handler: checks the run, publishes the tables, writes the run report. */
-import { commitRun } from '../shared/commit.ts';
+/** Commit handler: checks the run and publishes it; with `failure`, the Abort of a run that failed. */
+import { abortRun, commitRun, type RunReport } from '../shared/commit.ts';
 import { parseEvent } from '../shared/config.ts';
 import { commitEventSchema } from '../shared/events.ts';
 import { runReportKey } from '../shared/keys.ts';
@@ -7,13 +7,20 @@ import { log } from './log.ts';
 
 /** @example await handler({ run }) */
 export async function handler(event: unknown) {
-  const { run } = parseEvent(commitEventSchema, event, 'commit');
-  const report = await commitRun(run);
+  const { run, failure } = parseEvent(commitEventSchema, event, 'commit');
+  let report: RunReport;
+  try {
+    report = failure ? await abortRun(run, failure) : await commitRun(run);
+  } catch (error) {
+    log('error', failure ? 'aborted' : 'commit failed', { runId: run.runId, error: (error as Error).name });
+    throw error;
+  }
   const rows = Object.fromEntries(Object.entries(report.tables).map(([t, v]) => [t, v.rows]));
-  log('info', 'committed', { runId: run.runId, rows, rejects: report.rejects.total });
+  log('info', 'committed', { runId: run.runId, published: report.published, rows, rejects: report.rejects.total });
   return {
     runId: run.runId,
     status: report.status,
+    published: report.published,
     rows,
     rejects: report.rejects.total,
     report: runReportKey(run.runId),

@@ -1,24 +1,44 @@
 /**
- * Commit: gather the workers' statistics, check the run, publish the tables (each table's manifest is its
- * current pointer), remove files no manifest names, write the run report, and remove the run's scratch.
+ * Commit: gather the workers' statistics, run the quality gate, add what was read to the ledger, publish the new
+ * version (./publish.ts), write the run report, give the lease up and remove the run's scratch. `abortRun` is the
+ * same for a run that failed at any stage: it removes what the run wrote, records why, and gives the lease up.
  */
+import { decodeIpc, type Row } from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
-import { DataQualityError } from './errors.ts';
+import { DataQualityError, EtlError } from './errors.ts';
 import { type Insights, mergeInsights } from './insights.ts';
 import {
   planStatsKey,
+  rejectsKey,
+  runInputsKey,
+  runInputsReportKey,
   runPageKey,
   runReportKey,
   SOURCES,
   type SourceName,
   scratchPrefix,
+  stateDigestPrefix,
+  stateVersionPrefix,
   statsPrefix,
-  tableManifestKey,
   tablePrefix,
+  writtenBy,
 } from './keys.ts';
+import { releaseLease } from './lease.ts';
+import { type LedgerEntry, readLedger, writeLedger } from './ledger.ts';
 import { EXAMPLES_PER_REASON, type MapStats, type RejectExample, type SourceCounts } from './map.ts';
-import type { PlanStats, RunContext } from './plan.ts';
-import type { ReducePhase, ReduceStats, TableFile } from './reduce.ts';
+import type { InputObject, InputSummary, PlanStats, RunContext } from './plan.ts';
+import {
+  currentVersion,
+  type LakeVersion,
+  pendingPublish,
+  publish,
+  type Recovery,
+  readJson,
+  recoverPublish,
+  type TableFile,
+  type TableManifest,
+} from './publish.ts';
+import type { ReducePhase, ReduceStats } from './reduce.ts';
 import { renderRunReport } from './report-html.ts';
 import { type ObjectStore, openStore } from './store.ts';
 
@@ -38,21 +58,48 @@ export interface StageReport {
 /** The figures one invocation adds to its stage. */
 type Figures = Omit<StageReport, 'invocations' | 'workers' | 'wallMs'>;
 
+/** One check of the quality gate. */
+export interface QualityCheck {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+/** A table as the report shows it: the version published (or kept) and how it differs from the one before. */
+export interface TableReport {
+  rows: number;
+  files: number;
+  bytes: number;
+  partitions: string[];
+  /** The files the table's manifest names after this run. */
+  published: string[];
+  added: number;
+  updated: number;
+  removed: number;
+}
+
 /** The run report written to `_runs/<runId>.json`. */
 export interface RunReport {
   runId: string;
   status: 'succeeded' | 'failed';
+  /** Whether this run published a new version (false: nothing new to load, or the run failed). */
+  published: boolean;
   error?: string;
   source: string;
   target: string;
   startedAt: string;
   finishedAt: string;
   settings: RunContext['settings'];
+  /** How the run chose its input; the objects it read are listed in `inputsFile`. */
+  inputs: InputSummary & { objects: number; bytes: number; inputsFile: string };
+  /** What Plan found left by an interrupted publish, and did about it. */
+  recovery: Recovery;
   sources: Record<SourceName, SourceCounts & { rejectRate: number }>;
   rejects: { total: number; byReason: Record<string, number>; examples: Record<string, RejectExample[]> };
+  checks: QualityCheck[];
   /** Aggregates for the reports: plays by hour and level, users by level, top songs. */
   insights: Insights;
-  tables: Record<TableName, { rows: number; files: number; bytes: number; partitions: string[] }>;
+  tables: Record<TableName, TableReport>;
   stages: { plan: { shards: number; wallMs: number } } & Record<'map' | ReducePhase, StageReport> & {
       commit: { wallMs: number };
     };
@@ -62,7 +109,129 @@ export interface RunReport {
 export async function commitRun(run: RunContext): Promise<RunReport> {
   const committing = Date.now();
   const store = openStore(run.target);
-  const planned = JSON.parse(Buffer.from(await store.get(planStatsKey(run.runId))).toString('utf8')) as PlanStats;
+  const gathered = await gather(store, run);
+  const { report, files } = gathered;
+  const current = await currentVersion(store);
+
+  if (gathered.planned.shards === 0) {
+    // Nothing new or changed: the published version stays, and so does the ledger.
+    report.tables = tablesReport(current);
+    return finish(store, run, report, committing);
+  }
+
+  const next: LakeVersion = {
+    tables: {} as LakeVersion['tables'],
+    state: { runId: run.runId, buckets: run.settings.buckets },
+  };
+  for (const t of TABLES) next.tables[t] = { table: t, runId: run.runId, files: files[t] };
+  const digests = await readDigests(store, run.runId);
+  report.checks = qualityChecks(run, report, digests);
+  report.tables = tablesReport(next);
+  await diffTables(store, report, digests, current);
+
+  const failed = report.checks.filter((c) => !c.passed);
+  if (failed.length > 0) {
+    const message = `quality gate failed, nothing was published: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`;
+    await removeRunFiles(store, run.runId);
+    await finish(store, run, { ...report, status: 'failed', error: message, published: false }, committing);
+    throw new DataQualityError(message);
+  }
+
+  // Every file of the new version exists before the publish starts: the ledger is the last of them.
+  const reading = await readInputs(store, run.runId);
+  const ledger = run.baseline ? await readLedger(store, run.baseline) : new Map<string, LedgerEntry>();
+  for (const o of reading) ledger.set(o.key, { key: o.key, etag: o.etag, size: o.size, runId: o.runId });
+  await writeLedger(store, run.runId, ledger.values());
+  await store.put(runInputsReportKey(run.runId), reading.map((o) => `${JSON.stringify(o)}\n`).join(''));
+
+  await publish(store, run.runId, next);
+  await removeStaleRejects(store, run, reading, gathered.maps);
+  return finish(store, run, { ...report, published: true }, committing);
+}
+
+/**
+ * The Abort of a failed run (the state machine's Catch): finishes or rolls back its publish if one was under way,
+ * otherwise removes every file the run wrote; writes the failed report, gives the lease up, and throws the
+ * original error again so the execution fails with its name. Resolves only when the publish had already flipped
+ * every pointer and was finished here: then the run did succeed.
+ */
+export async function abortRun(
+  run: RunContext,
+  failure: { Error: string; Cause?: string | undefined },
+): Promise<RunReport> {
+  const started = Date.now();
+  const store = openStore(run.target);
+  const { report } = await gather(store, run);
+  const pending = await pendingPublish(store);
+  if (pending?.runId === run.runId) {
+    const recovery = await recoverPublish(store);
+    if (recovery.action === 'finished') {
+      report.tables = tablesReport(await currentVersion(store));
+      return finish(store, run, { ...report, published: true, recovery }, started);
+    }
+  }
+  await removeRunFiles(store, run.runId);
+  const message = causeMessage(failure);
+  await finish(
+    store,
+    run,
+    { ...report, status: 'failed', published: false, error: `${failure.Error}: ${message}` },
+    started,
+  );
+  const error = new EtlError(message);
+  error.name = failure.Error;
+  throw error;
+}
+
+/** The message inside a caught error's Cause (Lambda wraps it as JSON). */
+function causeMessage(failure: { Error: string; Cause?: string | undefined }): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the message itself
+  }
+  return cause || failure.Error;
+}
+
+/** Everything the run wrote into the lake that no pointer names: its table files and its state version. */
+async function removeRunFiles(store: ObjectStore, runId: string): Promise<void> {
+  const mine: string[] = [];
+  for (const t of TABLES)
+    for await (const o of store.list(tablePrefix(t))) if (writtenBy(o.key, runId)) mine.push(o.key);
+  for await (const o of store.list(stateVersionPrefix(runId))) mine.push(o.key);
+  await store.delete(mine);
+}
+
+/** Rejects files of objects read again that no longer have rejects (a full run: of every object not rejected now). */
+async function removeStaleRejects(
+  store: ObjectStore,
+  run: RunContext,
+  reading: readonly InputObject[],
+  maps: readonly MapStats[],
+): Promise<void> {
+  const rejected = new Set(maps.flatMap((m) => m.rejectedKeys.map(rejectsKey)));
+  const stale: string[] = [];
+  if (run.mode === 'full') {
+    for await (const o of store.list(rejectsKey(''))) if (!rejected.has(o.key)) stale.push(o.key);
+  } else {
+    for (const o of reading)
+      if (o.status === 'changed' && !rejected.has(rejectsKey(o.key))) stale.push(rejectsKey(o.key));
+  }
+  await store.delete(stale);
+}
+
+interface Gathered {
+  report: RunReport;
+  planned: PlanStats;
+  maps: MapStats[];
+  files: Record<TableName, TableFile[]>;
+}
+
+/** Reads what Plan and the workers left and drafts the report. */
+async function gather(store: ObjectStore, run: RunContext): Promise<Gathered> {
+  const planned = (await readJson<PlanStats>(store, planStatsKey(run.runId))) ?? emptyPlan(run);
   const maps = await readJsonObjects<MapStats>(store, statsPrefix(run.runId, 'map'));
   const reduces = await readJsonObjects<ReduceStats>(store, statsPrefix(run.runId, 'reduce'));
 
@@ -82,29 +251,29 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
     for (const [table, t] of Object.entries(r.tables) as [TableName, { files: TableFile[] }][])
       files[table].push(...t.files);
   }
-  const tables = {} as RunReport['tables'];
-  for (const t of TABLES) {
-    const list = files[t].sort((a, b) => (a.key < b.key ? -1 : 1));
-    tables[t] = {
-      rows: list.reduce((n, f) => n + f.rows, 0),
-      files: list.length,
-      bytes: list.reduce((n, f) => n + f.bytes, 0),
-      partitions: [...new Set(list.map((f) => f.key.slice(tablePrefix(t).length, f.key.lastIndexOf('/') + 1)))],
-    };
-  }
+  for (const t of TABLES) files[t].sort((a, b) => (a.key < b.key ? -1 : 1));
 
   const report: RunReport = {
     runId: run.runId,
     status: 'succeeded',
+    published: false,
     source: run.source,
     target: run.target,
     startedAt: run.startedAt,
     finishedAt: '',
     settings: run.settings,
+    inputs: {
+      ...planned.selection,
+      objects: planned.inputs.song_data.objects + planned.inputs.log_data.objects,
+      bytes: planned.inputs.song_data.bytes + planned.inputs.log_data.bytes,
+      inputsFile: runInputsReportKey(run.runId),
+    },
+    recovery: planned.recovery,
     sources,
     rejects: { total: sources.song_data.rejected + sources.log_data.rejected, byReason, examples: examples(maps) },
+    checks: [],
     insights: mergeInsights(reduces.flatMap((r) => (r.insights ? [r.insights] : []))),
-    tables,
+    tables: Object.fromEntries(TABLES.map((t) => [t, tableReport(files[t], t)])) as RunReport['tables'],
     stages: {
       plan: { shards: planned.shards, wallMs: Date.parse(planned.finishedAt) - Date.parse(planned.startedAt) },
       map: stage(maps, (m) => ({
@@ -125,28 +294,108 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
       commit: { wallMs: 0 },
     },
   };
+  return { report, planned, maps, files };
+}
 
-  const over = SOURCES.filter((s) => sources[s].rejectRate > run.settings.rejectLimit);
-  if (over.length > 0) {
-    const detail = over
-      .map((s) => `${s} rejected ${sources[s].rejected} of ${sources[s].read} records (${pct(sources[s].rejectRate)})`)
-      .join('; ');
-    const message = `reject limit ${pct(run.settings.rejectLimit)} exceeded: ${detail}; see _rejects/ under ${run.target}`;
-    // Nothing is published: this run's files go, the tables' current files stay.
-    await store.delete(Object.values(files).flatMap((list) => list.map((f) => f.key)));
-    await finish(store, run, { ...report, status: 'failed', error: message }, committing);
-    throw new DataQualityError(message);
-  }
+/** Plan's statistics when Plan never wrote them (a run that failed before). */
+function emptyPlan(run: RunContext): PlanStats {
+  const none = { objects: 0, bytes: 0 };
+  return {
+    shards: 0,
+    inputs: { song_data: none, log_data: none },
+    selection: { mode: run.mode, keysGiven: null, seen: 0, new: 0, changed: 0, unchanged: 0, missing: [] },
+    recovery: { action: 'none' },
+    startedAt: run.startedAt,
+    finishedAt: run.startedAt,
+  };
+}
 
+function tableReport(files: readonly TableFile[], t: TableName): TableReport {
+  return {
+    rows: files.reduce((n, f) => n + f.rows, 0),
+    files: files.length,
+    bytes: files.reduce((n, f) => n + f.bytes, 0),
+    partitions: [...new Set(files.map((f) => f.key.slice(tablePrefix(t).length, f.key.lastIndexOf('/') + 1)))],
+    published: files.map((f) => f.key),
+    added: 0,
+    updated: 0,
+    removed: 0,
+  };
+}
+
+function tablesReport(version: LakeVersion): RunReport['tables'] {
+  return Object.fromEntries(
+    TABLES.map((t) => [t, tableReport((version.tables[t] as TableManifest | null)?.files ?? [], t)]),
+  ) as RunReport['tables'];
+}
+
+/** The digests of a state version, per table. */
+async function readDigests(store: ObjectStore, runId: string): Promise<Record<TableName, Row[]>> {
+  const out = {} as Record<TableName, Row[]>;
   for (const t of TABLES) {
-    const keep = new Set(files[t].map((f) => f.key));
-    await store.put(tableManifestKey(t), JSON.stringify({ table: t, runId: run.runId, files: files[t] }, null, 2));
-    // The manifest flipped; now the glob over the table is made exact again.
-    const stale: string[] = [];
-    for await (const o of store.list(tablePrefix(t))) if (!keep.has(o.key)) stale.push(o.key);
-    await store.delete(stale);
+    out[t] = [];
+    for await (const o of store.list(stateDigestPrefix(runId, t)))
+      for (const r of decodeIpc(await store.get(o.key))) out[t].push(r);
   }
-  return finish(store, run, report, committing);
+  return out;
+}
+
+/** Rows added, updated and removed per table, against the version published before. */
+async function diffTables(
+  store: ObjectStore,
+  report: RunReport,
+  digests: Record<TableName, Row[]>,
+  current: LakeVersion,
+): Promise<void> {
+  const before = current.state ? await readDigests(store, current.state.runId) : undefined;
+  for (const t of TABLES) {
+    const old = new Map((before?.[t] ?? []).map((r) => [r.key, r.hash]));
+    const entry = report.tables[t];
+    for (const r of digests[t]) {
+      const h = old.get(r.key);
+      if (h === undefined) entry.added++;
+      else if (h !== r.hash) entry.updated++;
+      old.delete(r.key);
+    }
+    entry.removed = old.size;
+  }
+}
+
+/** The quality gate: unique non-null keys, referential integrity of songplays, reject rates. */
+export function qualityChecks(run: RunContext, report: RunReport, digests: Record<TableName, Row[]>): QualityCheck[] {
+  const checks: QualityCheck[] = [];
+  const keys = {} as Record<TableName, Set<unknown>>;
+  for (const t of TABLES) {
+    const rows = digests[t];
+    const nulls = rows.filter((r) => r.key === null).length;
+    keys[t] = new Set(rows.map((r) => r.key));
+    const duplicates = rows.length - nulls - (keys[t].size - (nulls > 0 ? 1 : 0));
+    checks.push({
+      name: `${t}: unique non-null keys`,
+      passed: nulls === 0 && duplicates === 0,
+      detail: `${rows.length} rows, ${nulls} null keys, ${duplicates} duplicate keys`,
+    });
+  }
+  const refs: [string, TableName, string][] = [
+    ['start_time', 'time', 'songplays.start_time in time'],
+    ['user_id', 'users', 'songplays.user_id in users'],
+    ['song_id', 'songs', 'songplays.song_id in songs'],
+    ['artist_id', 'artists', 'songplays.artist_id in artists'],
+  ];
+  for (const [column, table, name] of refs) {
+    const plays = digests.songplays.filter((r) => r[column] !== null);
+    const missing = plays.filter((r) => !keys[table].has(r[column])).length;
+    checks.push({ name, passed: missing === 0, detail: `${plays.length} non-null references, ${missing} missing` });
+  }
+  for (const s of SOURCES) {
+    const c = report.sources[s];
+    checks.push({
+      name: `${s}: reject rate`,
+      passed: c.rejectRate <= run.settings.rejectLimit,
+      detail: `${c.rejected} of ${c.read} records rejected (${pct(c.rejectRate)}, limit ${pct(run.settings.rejectLimit)}); see _rejects/ under ${run.target}`,
+    });
+  }
+  return checks;
 }
 
 async function finish(store: ObjectStore, run: RunContext, report: RunReport, committing: number): Promise<RunReport> {
@@ -154,10 +403,15 @@ async function finish(store: ObjectStore, run: RunContext, report: RunReport, co
   done.stages.commit.wallMs = Date.now() - committing;
   await store.put(runReportKey(run.runId), `${JSON.stringify(done, null, 2)}\n`);
   await store.put(runPageKey(run.runId), renderRunReport(done));
+  await releaseLease(store, run.runId);
   const scratch: string[] = [];
   for await (const o of store.list(scratchPrefix(run.runId))) scratch.push(o.key);
   await store.delete(scratch);
   return done;
+}
+
+async function readInputs(store: ObjectStore, runId: string): Promise<InputObject[]> {
+  return (await readJson<InputObject[]>(store, runInputsKey(runId))) ?? [];
 }
 
 function reduceFigures(r: ReduceStats): Figures {

@@ -96,11 +96,29 @@ export const DEFAULT_SETTINGS: Settings = {
   partitions: DEFAULT_PARTITIONS,
 };
 
-/** The execution input: where to read, where to write, and optional settings. */
+/** How a run chooses its input: only what is new or changed since the lake's ledger (default), or everything. */
+export const RUN_MODES = ['incremental', 'full'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+/**
+ * The execution input: where to read, where to write, optional settings; `mode` and, for S3-event runs, the
+ * `keys` that arrived (relative to the source, under song_data/ or log_data/).
+ */
 export const runInputSchema = z
   .object({
     source: z.string().min(1),
     target: z.string().min(1),
+    mode: z.enum(RUN_MODES).optional(),
+    keys: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^(song_data|log_data)\/[^\0]*[^/]$/, 'must be an object key under song_data/ or log_data/')
+          .refine((k) => !k.split('/').includes('..'), 'must not contain ".."'),
+      )
+      .max(100_000)
+      .optional(),
     settings: settingsSchema.optional(),
   })
   .strict();

@@ -28,6 +28,11 @@ export class DataQualityError extends EtlError {
   override name = 'DataQualityError';
 }
 
+/** Another run holds the lake's lease: this run was refused before it changed anything. */
+export class LakeBusyError extends EtlError {
+  override name = 'LakeBusyError';
+}
+
 /** Error names the ASL retries; a test keeps this list and the ASL's Retry blocks in step. */
 export const TRANSIENT_ERRORS = [
   'TransientError',

@@ -1,6 +1,6 @@
 /** Schemas of the handlers' events: each handler validates its event before any work starts. */
 import { z } from 'zod';
-import { resolveSettings, type Settings } from './config.ts';
+import { RUN_MODES, resolveSettings, type Settings } from './config.ts';
 import { SOURCES } from './keys.ts';
 import type { RunContext, Shard } from './plan.ts';
 import { REDUCE_PHASES } from './reduce.ts';
@@ -12,6 +12,11 @@ export const runContextSchema: z.ZodType<RunContext> = z.object({
   runId: z.string().regex(/^[0-9A-Za-z-]+$/),
   source: z.string().min(1),
   target: z.string().min(1),
+  mode: z.enum(RUN_MODES),
+  baseline: z
+    .string()
+    .regex(/^[0-9A-Za-z-]+$/)
+    .nullable(),
   settings,
   startedAt: z.string(),
 });
@@ -36,5 +41,8 @@ export const reduceEventSchema = z.object({
   bucket: z.number().int().min(0),
 });
 
-/** Commit's event. */
-export const commitEventSchema = z.object({ run: runContextSchema });
+/** Commit's event; with `failure` (what a Catch caught) it is the Abort of a failed run. */
+export const commitEventSchema = z.object({
+  run: runContextSchema,
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});

@@ -84,8 +84,54 @@ export function partitionPath(columns: readonly string[], values: readonly (stri
 export const tableFileKey = (table: TableName, partition: string, runId: string, bucket: number): string =>
   `${tablePrefix(table)}${partition}part-${runId}-b${pad(bucket)}.parquet`;
 
+/** A compacted Parquet file: the n-th of one partition. */
+export const compactedFileKey = (table: TableName, partition: string, runId: string, n: number): string =>
+  `${tablePrefix(table)}${partition}part-${runId}-c${pad(n)}.parquet`;
+
+/** Whether a table file was written by the given run (its own files are what a failed run removes). */
+export const writtenBy = (key: string, runId: string): boolean => key.includes(`/part-${runId}-`);
+
 /** The current pointer of a table: the manifest naming its files. */
 export const tableManifestKey = (table: TableName): string => `_manifests/${table}.json`;
+
+/** The lake's private state: one folder per published version (the run that wrote it). */
+export const STATE_PREFIX = '_state/';
+
+/** One state version. */
+export const stateVersionPrefix = (runId: string): string => `${STATE_PREFIX}${runId}/`;
+
+/**
+ * One bucket of a state dataset: every record loaded so far, reduced to the best one per (key, source object),
+ * which is all an incremental run needs to equal a full one and to retract an object that changed.
+ */
+export const stateRecordsKey = (runId: string, name: ShuffleName, bucket: number): string =>
+  `${stateVersionPrefix(runId)}records/${name}/b${pad(bucket)}.arrow`;
+
+/** A facts reducer's digest of the rows it wrote to one table: key, row hash and references, for Commit's checks. */
+export const stateDigestKey = (runId: string, table: TableName, bucket: number): string =>
+  `${stateVersionPrefix(runId)}digest/${table}/b${pad(bucket)}.arrow`;
+
+/** Prefix of one table's digests in a state version. */
+export const stateDigestPrefix = (runId: string, table: TableName): string =>
+  `${stateVersionPrefix(runId)}digest/${table}/`;
+
+/** The ledger of a state version: every input object loaded, with its ETag (JSON lines, in key order). */
+export const ledgerKey = (runId: string): string => `${stateVersionPrefix(runId)}ledger.jsonl`;
+
+/** The current pointer of the lake's state (which version, its bucket count). */
+export const statePointerKey = '_manifests/_state.json';
+
+/** The lease a run holds on the lake from Plan to Commit. */
+export const leaseKey = '_control/lease.json';
+
+/** The commit record: written before a publish flips any pointer, removed when the publish is complete. */
+export const publishRecordKey = '_control/publish.json';
+
+/** The objects a run read this time, for Commit's ledger. */
+export const runInputsKey = (runId: string): string => `${scratchPrefix(runId)}inputs.json`;
+
+/** The run's inputs as the report keeps them: one JSON line per object read. */
+export const runInputsReportKey = (runId: string): string => `_runs/${runId}.inputs.jsonl`;
 
 /** Rejects of one input object: rewritten whole each time the object is read, so never duplicated. */
 export const rejectsKey = (sourceKey: string): string => `_rejects/${sourceKey}.jsonl`;

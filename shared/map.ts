@@ -38,6 +38,8 @@ export interface MapStats {
   rejectReasons: Record<string, number>;
   /** The first few rejects of each reason, for the reports. */
   rejectExamples: Record<string, RejectExample[]>;
+  /** Input objects with at least one reject (Commit removes stale rejects files of the others). */
+  rejectedKeys: string[];
   rows: Partial<Record<ShuffleName, number>>;
   shuffleBytes: number;
   startedAt: string;
@@ -91,6 +93,7 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
   const counts: SourceCounts = { objects: 0, bytes: 0, read: 0, loaded: 0, rejected: 0 };
   const rejectReasons: Record<string, number> = {};
   const rejectExamples: Record<string, RejectExample[]> = {};
+  const rejectedKeys: string[] = [];
 
   await forEachLimited(shard.keys, readConcurrency, async (key) => {
     const rejects: RejectLine[] = [];
@@ -120,7 +123,10 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
     }
     counts.objects++;
     counts.bytes += bytes;
-    if (rejects.length > 0) await target.put(rejectsKey(key), `${rejects.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    if (rejects.length > 0) {
+      rejectedKeys.push(key);
+      await target.put(rejectsKey(key), `${rejects.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    }
   });
 
   const shuffleBytes = await out.write(target, run.runId, shard.shardId);
@@ -131,6 +137,7 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
     counts,
     rejectReasons,
     rejectExamples,
+    rejectedKeys: rejectedKeys.sort(),
     rows: out.rowCounts(),
     shuffleBytes,
     startedAt,
@@ -198,7 +205,7 @@ function addEvent(out: Shuffle, e: LogEvent, key: string, line: number): void {
     src: key,
     line,
   });
-  out.add('times', String(e.ts), { start_time: e.ts });
+  out.add('times', String(e.ts), { start_time: e.ts, src: key });
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */

@@ -1,14 +1,34 @@
-/** Plan: list the input, cut it into shards of bounded bytes and files, write the shard manifest. */
-import { parseRunInput, resolveSettings, type Settings } from './config.ts';
+/**
+ * Plan: take the lake's lease, finish or roll back an interrupted publish, choose the input (what is new or changed
+ * since the ledger, the S3 event's keys, or everything), cut it into shards of bounded bytes and files, and write
+ * the shard manifest.
+ */
+import { parseRunInput, type RunMode, resolveSettings, type Settings } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { manifestKey, newRunId, planStatsKey, SOURCES, type SourceName, shardId, sourcePrefix } from './keys.ts';
-import { type ObjectLocation, openStore } from './store.ts';
+import {
+  manifestKey,
+  newRunId,
+  planStatsKey,
+  runInputsKey,
+  SOURCES,
+  type SourceName,
+  shardId,
+  sourcePrefix,
+  statePointerKey,
+} from './keys.ts';
+import { acquireLease, releaseLease } from './lease.ts';
+import { type LedgerEntry, readLedger } from './ledger.ts';
+import { type Recovery, readJson, recoverPublish, type StatePointer } from './publish.ts';
+import { type ObjectInfo, type ObjectLocation, type ObjectStore, openStore } from './store.ts';
 
 /** What every worker of a run is told: small enough for any state payload. */
 export interface RunContext {
   runId: string;
   source: string;
   target: string;
+  mode: RunMode;
+  /** The state version this run merges with (null: a full run, or the lake's first). */
+  baseline: string | null;
   settings: Settings;
   startedAt: string;
 }
@@ -21,10 +41,31 @@ export interface Shard {
   bytes: number;
 }
 
+/** How the run chose its input. */
+export interface InputSummary {
+  mode: RunMode;
+  /** Keys given by the execution input (S3-event runs), or null when the source was listed. */
+  keysGiven: number | null;
+  /** Objects seen (listed, or given and found). */
+  seen: number;
+  new: number;
+  changed: number;
+  unchanged: number;
+  /** Given keys that no longer exist. */
+  missing: string[];
+}
+
+/** One object a run reads, as Commit adds it to the ledger. */
+export interface InputObject extends LedgerEntry {
+  status: 'new' | 'changed';
+}
+
 /** What Plan leaves for Commit. */
 export interface PlanStats {
   shards: number;
   inputs: PlanResult['inputs'];
+  selection: InputSummary;
+  recovery: Recovery;
   startedAt: string;
   finishedAt: string;
 }
@@ -33,9 +74,11 @@ export interface PlanStats {
 export interface PlanResult {
   run: RunContext;
   manifest: ObjectLocation;
+  /** Shards to map; 0 when nothing is new, and the state machine goes straight to Commit. */
   shards: number;
   /** Reduce bucket numbers, the reduce Map's items. */
   buckets: number[];
+  /** Objects and bytes this run reads, per source. */
   inputs: Record<SourceName, { objects: number; bytes: number }>;
 }
 
@@ -43,50 +86,114 @@ export interface PlanResult {
 export async function plan(rawInput: unknown, now: Date = new Date()): Promise<PlanResult> {
   const input = parseRunInput(rawInput);
   const settings = resolveSettings(input.settings);
-  const run: RunContext = {
-    runId: newRunId(now),
-    source: input.source,
-    target: input.target,
-    settings,
-    startedAt: now.toISOString(),
-  };
+  const mode = input.mode ?? 'incremental';
   const source = openStore(input.source);
   const target = openStore(input.target);
+  const runId = newRunId(now);
+  await acquireLease(target, runId, now);
+  try {
+    const recovery = await recoverPublish(target);
+    const pointer = await readJson<StatePointer>(target, statePointerKey);
+    const baseline = mode === 'incremental' && pointer ? pointer.runId : null;
+    // The state is bucketed: an incremental run keeps the lake's bucket count (a full run may change it).
+    if (baseline && pointer) settings.buckets = pointer.buckets;
+    const run: RunContext = {
+      runId,
+      source: input.source,
+      target: input.target,
+      mode,
+      baseline,
+      settings,
+      startedAt: now.toISOString(),
+    };
+    const ledger = await readLedger(target, baseline ?? undefined);
+    const selection: InputSummary = {
+      mode,
+      keysGiven: input.keys ? input.keys.length : null,
+      seen: 0,
+      new: 0,
+      changed: 0,
+      unchanged: 0,
+      missing: [],
+    };
+    const reading: InputObject[] = [];
+    for await (const object of candidates(source, input.keys, selection.missing)) {
+      selection.seen++;
+      const known = ledger.get(object.key);
+      if (known && known.etag === object.etag) {
+        selection.unchanged++;
+        continue;
+      }
+      selection[known ? 'changed' : 'new']++;
+      reading.push({ key: object.key, etag: object.etag, size: object.size, runId, status: known ? 'changed' : 'new' });
+    }
+    if (selection.seen === 0 && !baseline && !input.keys) {
+      throw new ConfigError(`no input under ${input.source}: expected song_data/ and log_data/ objects`);
+    }
+    const shards = cut(reading, settings);
+    const inputs = {} as PlanResult['inputs'];
+    for (const name of SOURCES) {
+      const mine = reading.filter((o) => sourceOf(o.key) === name);
+      inputs[name] = { objects: mine.length, bytes: mine.reduce((n, o) => n + o.size, 0) };
+    }
+    await target.put(manifestKey(runId), JSON.stringify(shards));
+    await target.put(runInputsKey(runId), JSON.stringify(reading));
+    const stats: PlanStats = {
+      shards: shards.length,
+      inputs,
+      selection,
+      recovery,
+      startedAt: run.startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+    await target.put(planStatsKey(runId), JSON.stringify(stats));
+    return {
+      run,
+      manifest: target.locate(manifestKey(runId)),
+      shards: shards.length,
+      buckets: Array.from({ length: settings.buckets }, (_, i) => i),
+      inputs,
+    };
+  } catch (error) {
+    await releaseLease(target, runId).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The objects a run considers: the given keys that exist, or everything under both source prefixes. */
+async function* candidates(
+  source: ObjectStore,
+  keys: readonly string[] | undefined,
+  missing: string[],
+): AsyncIterable<ObjectInfo> {
+  if (!keys) {
+    for (const name of SOURCES) yield* source.list(sourcePrefix(name));
+    return;
+  }
+  for (const key of [...new Set(keys)].sort()) {
+    const info = await source.head(key);
+    if (info) yield info;
+    else missing.push(key); // deleted since its event: nothing to load
+  }
+}
+
+const sourceOf = (key: string): SourceName => (key.startsWith('song_data/') ? 'song_data' : 'log_data');
+
+/** Shards of one source each, closed at shardFiles objects or shardBytes bytes. */
+function cut(objects: readonly InputObject[], settings: Settings): Shard[] {
   const shards: Shard[] = [];
-  const inputs = {} as PlanResult['inputs'];
   for (const name of SOURCES) {
-    let objects = 0;
-    let bytes = 0;
     let current: Shard | undefined;
-    for await (const object of source.list(sourcePrefix(name))) {
-      objects++;
-      bytes += object.size;
-      if (!current || current.keys.length >= settings.shardFiles || current.bytes + object.size > settings.shardBytes) {
+    for (const o of objects) {
+      if (sourceOf(o.key) !== name) continue;
+      if (!current || current.keys.length >= settings.shardFiles || current.bytes + o.size > settings.shardBytes) {
         if (current) shards.push(current);
         current = { shardId: shardId(name, shards.length), source: name, keys: [], bytes: 0 };
       }
-      current.keys.push(object.key);
-      current.bytes += object.size;
+      current.keys.push(o.key);
+      current.bytes += o.size;
     }
     if (current) shards.push(current);
-    inputs[name] = { objects, bytes };
   }
-  if (shards.length === 0) {
-    throw new ConfigError(`no input under ${input.source}: expected song_data/ and log_data/ objects`);
-  }
-  await target.put(manifestKey(run.runId), JSON.stringify(shards));
-  const stats: PlanStats = {
-    shards: shards.length,
-    inputs,
-    startedAt: run.startedAt,
-    finishedAt: new Date().toISOString(),
-  };
-  await target.put(planStatsKey(run.runId), JSON.stringify(stats));
-  return {
-    run,
-    manifest: target.locate(manifestKey(run.runId)),
-    shards: shards.length,
-    buckets: Array.from({ length: settings.buckets }, (_, i) => i),
-    inputs,
-  };
+  return shards;
 }

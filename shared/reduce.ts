@@ -7,14 +7,25 @@
  *   one reducer per partition, so a dimension partition is one file however many buckets there are.
  */
 
+import { createHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import { encodeParquet, type Row } from './columnar.ts';
+import { decodeIpc, encodeIpc, encodeParquet, type Row } from './columnar.ts';
 import type { TableName } from './config.ts';
 import { bucketInsights, type Insights } from './insights.ts';
-import { partitionPath, reduceStatsKey, type ShuffleName, tableFileKey, workerId } from './keys.ts';
-import type { RunContext } from './plan.ts';
-import { TABLE_COLUMNS } from './schemas.ts';
-import { readBucket, Shuffle } from './shuffle.ts';
+import {
+  partitionPath,
+  reduceStatsKey,
+  runInputsKey,
+  type ShuffleName,
+  stateDigestKey,
+  stateRecordsKey,
+  tableFileKey,
+  workerId,
+} from './keys.ts';
+import type { InputObject, RunContext } from './plan.ts';
+import type { TableFile } from './publish.ts';
+import { DIGEST_COLUMNS, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
+import { type ReadCounts, readBucket, Shuffle } from './shuffle.ts';
 import { type ObjectStore, openStore } from './store.ts';
 import { timeParts } from './time.ts';
 import { byLatest, byPrecedence, dedupe, distinct, joinShuffleKey, joinSongplays } from './transform.ts';
@@ -24,13 +35,6 @@ export const REDUCE_PHASES = ['dimensions', 'facts'] as const;
 export type ReducePhase = (typeof REDUCE_PHASES)[number];
 
 type DimensionTable = 'songs' | 'artists' | 'users' | 'time';
-
-/** One written table file. */
-export interface TableFile {
-  key: string;
-  rows: number;
-  bytes: number;
-}
 
 /** What a reducer leaves behind for Commit. */
 export interface ReduceStats {
@@ -44,6 +48,8 @@ export interface ReduceStats {
   rowsOut: number;
   tables: Partial<Record<TableName, { rows: number; files: TableFile[] }>>;
   shuffleBytes: number;
+  /** Bytes of lake state written: the merged records (dimensions) or the tables' digests (facts). */
+  stateBytes: number;
   /** The facts phase's aggregates for the reports. */
   insights?: Insights;
   startedAt: string;
@@ -72,6 +78,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     rowsOut: 0,
     tables: {},
     shuffleBytes: 0,
+    stateBytes: 0,
     startedAt,
     finishedAt: '',
   };
@@ -86,6 +93,34 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   const write = async (table: TableName, rows: Row[]): Promise<void> => {
     if (rows.length === 0) return;
     stats.tables[table] = { rows: rows.length, files: await writeTable(store, run, table, bucket, rows) };
+    const digest = encodeIpc(
+      DIGEST_COLUMNS,
+      rows.map((r) => digestRow(table, r)),
+    );
+    await store.put(stateDigestKey(run.runId, table, bucket), digest);
+    stats.stateBytes += digest.length;
+  };
+  let reread: Set<string> | undefined;
+  /**
+   * This run's rows of a dataset merged with the lake's state: the state's rows from objects this run read again
+   * are dropped (a changed object replaces its old records), then the best row per (key, object) is kept. The
+   * result is the new state, and the same rows a full run over every loaded object would reduce.
+   */
+  const merged = async (name: StateDataset, key: string, compare: (a: Row, b: Row) => number): Promise<Row[]> => {
+    let rows = await input(name);
+    if (run.baseline) {
+      reread ??= await readInputKeys(store, run.runId);
+      const old = await readState(store, run.baseline, name, bucket, counts);
+      stats.rowsIn += old.length;
+      rows = old.filter((r) => !(reread as Set<string>).has(r.src as string)).concat(rows);
+    }
+    const kept = dedupe(rows, (r) => `${r[key]}\u0000${r.src}`, compare);
+    if (kept.length > 0) {
+      const body = encodeIpc(SHUFFLE_COLUMNS[name], kept);
+      await store.put(stateRecordsKey(run.runId, name, bucket), body);
+      stats.stateBytes += body.length;
+    }
+    return kept;
   };
 
   if (phase === 'dimensions') {
@@ -95,13 +130,15 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       for (const row of rows)
         next.add(`dim-${table}`, partitionPath(columns, partitionValues(table, columns, row)), row);
     };
-    const songs = dedupe(await input('songs'), 'song_id', byPrecedence);
+    const songs = dedupe(await merged('songs', 'song_id', byPrecedence), 'song_id', byPrecedence);
     finished('songs', songs);
-    finished('artists', dedupe(await input('artists'), 'artist_id', byPrecedence));
-    finished('users', dedupe(await input('users'), 'user_id', byLatest));
+    finished('artists', dedupe(await merged('artists', 'artist_id', byPrecedence), 'artist_id', byPrecedence));
+    finished('users', dedupe(await merged('users', 'user_id', byLatest), 'user_id', byLatest));
     finished(
       'time',
-      distinct(await input('times'), 'start_time').map((r) => ({ ...timeParts(r.start_time as number) })),
+      distinct(await merged('times', 'start_time', anyRow), 'start_time').map((r) => ({
+        ...timeParts(r.start_time as number),
+      })),
     );
     // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
     for (const s of songs) {
@@ -116,7 +153,8 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
         duration: s.duration ?? null,
       });
     }
-    for (const p of dedupe(await input('events'), 'songplay_id', byPrecedence)) {
+    const events = await merged('events', 'songplay_id', byPrecedence);
+    for (const p of dedupe(events, 'songplay_id', byPrecedence)) {
       // Plays that cannot match spread by id instead of piling into one bucket.
       const key =
         p.song !== null && p.artist !== null
@@ -136,9 +174,57 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     stats.insights = bucketInsights(songplays, songkeys, users);
   }
   stats.rowsOut += Object.values(stats.tables).reduce((n, t) => n + t.rows, 0);
+  stats.objectsRead = counts.objects;
+  stats.bytesRead = counts.bytes;
   stats.finishedAt = new Date().toISOString();
   await store.put(reduceStatsKey(run.runId, phase, bucket), JSON.stringify(stats));
   return { bucket, rows: Object.values(stats.tables).reduce((n, t) => n + t.rows, 0) };
+}
+
+/** The datasets kept as lake state between runs. */
+type StateDataset = 'songs' | 'artists' | 'users' | 'events' | 'times';
+
+const anyRow = (): number => 0;
+
+/** One bucket of a state dataset (empty when that version holds none). */
+async function readState(
+  store: ObjectStore,
+  version: string,
+  name: StateDataset,
+  bucket: number,
+  counts: ReadCounts,
+): Promise<Row[]> {
+  const key = stateRecordsKey(version, name, bucket);
+  if (!(await store.head(key))) return [];
+  const body = await store.get(key);
+  counts.objects++;
+  counts.bytes += body.length;
+  return decodeIpc(body);
+}
+
+/** The source keys this run reads: their earlier records give way to the new ones. */
+async function readInputKeys(store: ObjectStore, runId: string): Promise<Set<string>> {
+  const objects = JSON.parse(Buffer.from(await store.get(runInputsKey(runId))).toString('utf8')) as InputObject[];
+  return new Set(objects.map((o) => o.key));
+}
+
+/** A written row's digest: its key, a hash of all its values, and (songplays) what it references. */
+function digestRow(table: TableName, row: Row): Row {
+  const columns = TABLE_COLUMNS[table];
+  const key = row[(columns[0] as { name: string }).name];
+  const hash = createHash('sha1')
+    .update(JSON.stringify(columns.map((c) => row[c.name] ?? null)))
+    .digest('hex')
+    .slice(0, 16);
+  const ref = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  return {
+    key: ref(key),
+    hash,
+    start_time: table === 'songplays' ? ref(row.start_time) : null,
+    user_id: table === 'songplays' ? ref(row.user_id) : null,
+    song_id: table === 'songplays' ? ref(row.song_id) : null,
+    artist_id: table === 'songplays' ? ref(row.artist_id) : null,
+  };
 }
 
 /** Values of a table's partition columns for one row (songplays derive year and month from start_time). */

@@ -93,7 +93,7 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   artists: [...TABLE_COLUMNS.artists, ...provenance],
   users: [...TABLE_COLUMNS.users, col('ts', 'timestamp'), ...provenance],
   events: [...PLAY_COLUMNS, ...provenance],
-  times: [col('start_time', 'timestamp')],
+  times: [col('start_time', 'timestamp'), col('src', 'utf8')],
   plays: PLAY_COLUMNS,
   songkeys: [
     col('song_id', 'utf8'),
@@ -107,6 +107,19 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   'dim-users': TABLE_COLUMNS.users,
   'dim-time': TABLE_COLUMNS.time,
 };
+
+/**
+ * A table's digest: each row's key and a hash of the whole row (for rows added/updated/removed), and for
+ * songplays the references the quality gate checks against the dimensions.
+ */
+export const DIGEST_COLUMNS: readonly Column[] = [
+  col('key', 'utf8'),
+  col('hash', 'utf8'),
+  col('start_time', 'utf8'),
+  col('user_id', 'utf8'),
+  col('song_id', 'utf8'),
+  col('artist_id', 'utf8'),
+];
 
 /** The Arrow type of a column kind (timestamps are ms since the epoch, UTC: Parquet isAdjustedToUTC=true). */
 export function arrowType(kind: ColumnKind): arrow.DataType {

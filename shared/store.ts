@@ -3,7 +3,7 @@
  * `s3://bucket/prefix`) and speaks in keys relative to that root; the core never knows which backend it has.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -12,13 +12,14 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { ConfigError, StorageError, TransientError } from './errors.ts';
+import { ConfigError, EtlError, StorageError, TransientError } from './errors.ts';
 
 /** One listed object. */
 export interface ObjectInfo {
@@ -48,6 +49,12 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** Removes objects; missing ones are fine. */
   delete(keys: readonly string[]): Promise<void>;
+  /** An object's size and etag, or undefined when there is none. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Writes only when no object has the key (S3 `If-None-Match: *`, exclusive create on disk); false when one does. */
+  create(key: string, body: Uint8Array | string): Promise<boolean>;
+  /** Replaces an object only while its etag is still `etag` (S3 `If-Match`); false when it changed or is gone. */
+  replace(key: string, body: Uint8Array | string, etag: string): Promise<boolean>;
   /** The object's bucket and full key. */
   locate(key: string): ObjectLocation;
 }
@@ -129,8 +136,8 @@ class FsStore implements ObjectStore {
       } else if (entry.isFile() && !entry.name.includes('.tmp-')) {
         const key = relative(this.root, full).split(sep).join('/');
         if (!key.startsWith(prefix)) continue;
-        const s = await stat(full);
-        out.push({ key, size: s.size, etag: `${s.size}-${Math.trunc(s.mtimeMs)}` });
+        const s = await stat(full, { bigint: true });
+        out.push({ key, size: Number(s.size), etag: fileEtag(s) });
       }
     }
   }
@@ -158,8 +165,61 @@ class FsStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
-    const full = this.path(key);
     // Write beside, then rename: a reader never sees half a file, a killed writer leaves only a temp file.
+    await this.writeBeside(key, body, (temp, full) => rename(temp, full));
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await stat(this.path(key), { bigint: true });
+      return s.isFile() ? { key, size: Number(s.size), etag: fileEtag(s) } : undefined;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+      throw new StorageError(`cannot stat ${this.describe(key)}`, { cause: error });
+    }
+  }
+
+  async create(key: string, body: Uint8Array | string): Promise<boolean> {
+    // link() fails when the name exists: an exclusive create that still never shows a partial file.
+    let created = true;
+    await this.writeBeside(key, body, async (temp, full) => {
+      try {
+        await link(temp, full);
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) throw error;
+        created = false;
+      }
+      await rm(temp, { force: true });
+    });
+    return created;
+  }
+
+  async replace(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    // Compare and swap under a lock directory (mkdir is exclusive); a lock left by a killed process goes stale.
+    const lock = `${this.path(key)}.swap-lock`;
+    try {
+      await mkdir(lock);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw new StorageError(`cannot lock ${this.describe(key)}`, { cause: error });
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > STALE_LOCK_MS) await rmdir(lock).catch(() => undefined);
+      return false;
+    }
+    try {
+      if ((await this.head(key))?.etag !== etag) return false;
+      await this.put(key, body);
+      return true;
+    } finally {
+      await rmdir(lock).catch(() => undefined);
+    }
+  }
+
+  private async writeBeside(
+    key: string,
+    body: Uint8Array | string,
+    place: (temp: string, full: string) => Promise<void>,
+  ): Promise<void> {
+    const full = this.path(key);
     const temp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
       const dir = dirname(full);
@@ -168,7 +228,7 @@ class FsStore implements ObjectStore {
         this.madeDirs.add(dir);
       }
       await writeFile(temp, body);
-      await rename(temp, full);
+      await place(temp, full);
     } catch (error) {
       await rm(temp, { force: true });
       throw new StorageError(`cannot write ${this.describe(key)}`, { cause: error });
@@ -205,6 +265,12 @@ class FsStore implements ObjectStore {
     return isAbsolute(key) ? key : join(this.root, key);
   }
 }
+
+/** A swap lock older than this was left by a killed process (a swap takes milliseconds). */
+const STALE_LOCK_MS = 30_000;
+
+/** The filesystem's stand-in for an ETag: size and modification time in nanoseconds. */
+const fileEtag = (s: { size: bigint; mtimeNs: bigint }): string => `${s.size}-${s.mtimeNs}`;
 
 /**
  * Objects larger than this go up in parts of this size (S3's minimum part is 5 MiB). Read once from
@@ -321,6 +387,46 @@ class S3Store implements ObjectStore {
     }
   }
 
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.call(`stat s3://${this.bucket}/${this.prefix}${key}`, () =>
+        s3Client().send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })),
+      );
+      return { key, size: out.ContentLength ?? 0, etag: (out.ETag ?? '').replaceAll('"', '') };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async create(key: string, body: Uint8Array | string): Promise<boolean> {
+    return this.conditionalPut(key, body, { IfNoneMatch: '*' });
+  }
+
+  async replace(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    return this.conditionalPut(key, body, { IfMatch: `"${etag}"` });
+  }
+
+  /** A small object written under a condition: 412 (not met) and 409 (a concurrent conditional write) are "no". */
+  private async conditionalPut(
+    key: string,
+    body: Uint8Array | string,
+    condition: { IfNoneMatch: string } | { IfMatch: string },
+  ): Promise<boolean> {
+    try {
+      await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, () =>
+        s3Client().send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ...condition }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412 || status === 409) return false;
+      throw error;
+    }
+  }
+
   locate(key: string): ObjectLocation {
     return { Bucket: this.bucket, Key: this.prefix + key };
   }
@@ -347,6 +453,12 @@ class S3Store implements ObjectStore {
       throw new Kind(`cannot ${what}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/** The HTTP status behind an S3 error, also when it was wrapped by `call`. */
+function statusOf(error: unknown): number | undefined {
+  const e = error instanceof EtlError && error.cause !== undefined ? error.cause : error;
+  return e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
 }
 
 function isErrno(error: unknown, code: string): boolean {

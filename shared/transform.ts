@@ -31,11 +31,16 @@ export function byPrecedence(a: Row, b: Row): number {
 /** Users: the latest event by ts wins; precedence breaks ties. */
 export const byLatest = (a: Row, b: Row): number => (b.ts as number) - (a.ts as number) || byPrecedence(a, b);
 
-/** One row per key: the first under `compare`. */
-export function dedupe(rows: Iterable<Row>, key: string, compare: (a: Row, b: Row) => number): Row[] {
+/** One row per key (a column, or a function of the row): the first under `compare`. */
+export function dedupe(
+  rows: Iterable<Row>,
+  key: string | ((row: Row) => unknown),
+  compare: (a: Row, b: Row) => number,
+): Row[] {
+  const keyOf = typeof key === 'string' ? (row: Row) => row[key] : key;
   const winners = new Map<unknown, Row>();
   for (const row of rows) {
-    const k = row[key];
+    const k = keyOf(row);
     const current = winners.get(k);
     if (current === undefined || compare(row, current) < 0) winners.set(k, row);
   }

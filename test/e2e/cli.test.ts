@@ -161,13 +161,13 @@ describe('sparkify run (command line, TZ=America/Los_Angeles)', () => {
     const lake = join(tmp.dir, 'bad-lake');
     const before = readFileSync(join(lake, '_manifests/songplays.json'), 'utf8');
     const filesBefore = readdirSync(lake, { recursive: true }).map(String).sort();
-    const run = sparkify(['run', '--source', bad, '--target', lake, '--reject-limit', '0.01']);
+    const run = sparkify(['run', '--source', bad, '--target', lake, '--reject-limit', '0.01', '--full']);
     assert.equal(run.code, 1);
     const errorLines = run.stderr.trim().split('\n');
     assert.equal(errorLines.length, 1, run.stderr);
     assert.match(
       errorLines[0] ?? '',
-      /^sparkify-lake: run failed in Commit: DataQualityError: reject limit 1\.00% exceeded: song_data rejected 2 of 62 records \(3\.23%\); log_data rejected 3 of 205 records \(1\.46%\)/,
+      /^sparkify-lake: run failed in Commit: DataQualityError: quality gate failed, nothing was published: song_data: reject rate \(2 of 62 records rejected \(3\.23%, limit 1\.00%\); see _rejects\/ .*\); log_data: reject rate \(3 of 205 records rejected \(1\.46%, limit 1\.00%\)/,
     );
     assert.equal(readFileSync(join(lake, '_manifests/songplays.json'), 'utf8'), before);
     const filesAfter = readdirSync(lake, { recursive: true })

@@ -112,9 +112,27 @@ describe('generated data end to end', () => {
     assert.deepEqual(written, expected.rejects);
   });
 
-  test('a rerun over the same input gives the same rows and ids, and the glob is exact again', async () => {
+  test('a rerun over the same input changes nothing: no new files, the same manifests', async () => {
     const target = join(tmp.dir, 'many');
+    const manifest = readFileSync(join(target, '_manifests', 'songplays.json'), 'utf8');
     const rerun = await runEtl(source, target, { buckets: 5 });
+    assert.equal(rerun.report.published, false);
+    assert.equal(rerun.report.inputs.new + rerun.report.inputs.changed, 0);
+    assert.equal(rerun.report.inputs.unchanged, rerun.report.inputs.seen);
+    assert.ok(rerun.report.inputs.seen > 100, `${rerun.report.inputs.seen} objects seen`);
+    assert.equal(readFileSync(join(target, '_manifests', 'songplays.json'), 'utf8'), manifest);
+    const again = await readLake(db, target);
+    for (const table of TABLES) assert.deepEqual(again[table], expected[table], table);
+  });
+
+  test('a --full rerun gives the same rows and ids, and the glob is exact again', async () => {
+    const target = join(tmp.dir, 'many');
+    const rerun = await runEtl(source, target, { buckets: 5 }, undefined, { mode: 'full' });
+    assert.equal(rerun.report.published, true);
+    for (const table of TABLES) {
+      const t = rerun.report.tables[table];
+      assert.deepEqual([t.added, t.updated, t.removed], [0, 0, 0], `${table}: nothing added, updated or removed`);
+    }
     const again = await readLake(db, target);
     for (const table of TABLES) assert.deepEqual(again[table], expected[table], table);
     const parquet = readdirSync(join(target, 'songplays'), { recursive: true }).filter((f) =>

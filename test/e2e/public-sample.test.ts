@@ -122,6 +122,7 @@ describe('public sample end to end', () => {
     assert.deepEqual(readdirSync(tmp.dir).sort(), [
       '_manifests',
       '_runs',
+      '_state',
       'artists',
       'songplays',
       'songs',

@@ -1,4 +1,6 @@
 /** Reads a lake back with DuckDB (an independent Parquet reader), in the oracle's row shapes. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ExpectedTables } from './oracle.ts';
 
@@ -39,6 +41,9 @@ export async function readTable<T extends TableName>(
   lake: string,
   table: T,
 ): Promise<ExpectedTables[T]> {
+  // A table with no rows has no files (e.g. songplays before any log file is loaded); DuckDB refuses an empty glob.
+  const files = existsSync(join(lake, table)) ? readdirSync(join(lake, table), { recursive: true }) : [];
+  if (!files.some((f) => String(f).endsWith('.parquet'))) return [] as unknown as ExpectedTables[T];
   const reader = await db.runAndReadAll(
     `SELECT ${SELECT[table]} FROM read_parquet('${glob(lake, table)}', hive_partitioning = true) ORDER BY ${KEY[table]}`,
   );

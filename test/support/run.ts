@@ -25,9 +25,22 @@ export interface CommitResult {
   report: string;
 }
 
+/** How a run chooses its input: the execution input's `mode` and `keys`. */
+export interface RunChoice {
+  mode?: 'incremental' | 'full';
+  keys?: string[];
+}
+
 /** Runs one execution (worker threads: one per core unless given); returns Commit's result and the run report. */
-export async function runEtl(source: string, target: string, settings: Record<string, unknown> = {}, workers?: number) {
-  const result = (await runLocal({ source, target, settings } as never, { workers })) as unknown as CommitResult;
+export async function runEtl(
+  source: string,
+  target: string,
+  settings: Record<string, unknown> = {},
+  workers?: number,
+  choice: RunChoice = {},
+) {
+  const input = { source, target, settings, ...choice };
+  const result = (await runLocal(input as never, { workers })) as unknown as CommitResult;
   const report = JSON.parse(Buffer.from(await openStore(target).get(result.report)).toString('utf8'));
   return { result, report };
 }

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +31,18 @@ export interface LocalS3 {
   stop: () => Promise<void>;
 }
 
+/** How the proxy in front of s3rver behaves. */
+export interface S3Options {
+  /**
+   * Honour `If-None-Match: *` and `If-Match` on PUT, as S3 does (s3rver ignores them): checked and forwarded under
+   * one lock per key. Default true; false gives plain s3rver, to show a lease test fails without it.
+   */
+  conditional?: boolean;
+}
+
 /** Starts s3rver with the given buckets and points the process's S3 clients at it. */
-export async function startS3(buckets: string[]): Promise<LocalS3> {
+export async function startS3(buckets: string[], options: S3Options = {}): Promise<LocalS3> {
+  const conditional = options.conditional ?? true;
   const dir = mkdtempSync(join(tmpdir(), 'sparkify-s3rver-'));
   const child: ChildProcess = spawn(process.execPath, ['-e', CHILD, dir, buckets.join(',')], {
     env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
@@ -49,17 +59,48 @@ export async function startS3(buckets: string[]): Promise<LocalS3> {
   });
   // A pass-through proxy in front, so tests can see what the pipeline asked of S3 (e.g. multipart parts).
   const requests: SeenRequest[] = [];
+  const forward = (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+    new Promise((done) => {
+      const upstream = request(
+        { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('end', done);
+        },
+      );
+      upstream.on('error', (error) => {
+        res.destroy(error);
+        done();
+      });
+      req.pipe(upstream);
+    });
+  const locks = new Map<string, Promise<void>>();
   const proxy = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '' });
-    const upstream = request(
-      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', (error) => res.destroy(error));
-    req.pipe(upstream);
+    const ifNoneMatch = req.headers['if-none-match'];
+    const ifMatch = req.headers['if-match'];
+    if (!conditional || req.method !== 'PUT' || (ifNoneMatch === undefined && ifMatch === undefined)) {
+      void forward(req, res);
+      return;
+    }
+    // Check and write under one lock per key, so two conditional writers cannot both pass.
+    const path = (req.url ?? '').split('?')[0] as string;
+    const before = locks.get(path) ?? Promise.resolve();
+    const turn = before.then(async () => {
+      const etag = await headEtag(port, path);
+      const met = ifNoneMatch === '*' ? etag === undefined : etag !== undefined && unquote(String(ifMatch)) === etag;
+      if (met) return forward(req, res);
+      req.resume();
+      res.writeHead(412, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
+      );
+    });
+    locks.set(path, turn);
+    void turn.finally(() => {
+      if (locks.get(path) === turn) locks.delete(path);
+    });
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
@@ -78,4 +119,19 @@ export async function startS3(buckets: string[]): Promise<LocalS3> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const unquote = (etag: string): string => etag.replaceAll('"', '');
+
+/** The object's ETag on the server behind the proxy, or undefined when there is none. */
+function headEtag(port: number, path: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'HEAD', path }, (answer) => {
+      answer.resume();
+      const etag = answer.headers.etag;
+      resolve(answer.statusCode === 200 && etag ? unquote(etag) : undefined);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

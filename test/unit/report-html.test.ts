@@ -19,6 +19,21 @@ function sampleReport(): RunReport {
   return {
     runId: '20261123T021121Z-5ad4ad',
     status: 'succeeded',
+    published: true,
+    inputs: {
+      mode: 'incremental',
+      keysGiven: null,
+      seen: 101,
+      new: 101,
+      changed: 0,
+      unchanged: 0,
+      missing: [],
+      objects: 101,
+      bytes: 3_774_819,
+      inputsFile: '_runs/20261123T021121Z-5ad4ad.inputs.jsonl',
+    },
+    recovery: { action: 'none' },
+    checks: [],
     source: './data/R&D <raw>',
     target: 's3://my-lake/star',
     startedAt: '2026-11-23T02:11:21.757Z',
@@ -52,11 +67,38 @@ function sampleReport(): RunReport {
       ],
     },
     tables: {
-      songplays: { rows: 6_820, files: 4, bytes: 335_220, partitions: ['year=2018/month=11/'] },
-      users: { rows: 97, files: 1, bytes: 3_652, partitions: [''] },
-      songs: { rows: 71, files: 21, bytes: 35_781, partitions: ['year=1961/', 'year=1964/', 'year=1969/'] },
-      artists: { rows: 69, files: 1, bytes: 5_192, partitions: [''] },
-      time: { rows: 6_813, files: 4, bytes: 61_410, partitions: ['year=2018/month=11/'] },
+      songplays: {
+        rows: 6_820,
+        files: 4,
+        bytes: 335_220,
+        partitions: ['year=2018/month=11/'],
+        published: [],
+        added: 0,
+        updated: 0,
+        removed: 0,
+      },
+      users: { rows: 97, files: 1, bytes: 3_652, partitions: [''], published: [], added: 0, updated: 0, removed: 0 },
+      songs: {
+        rows: 71,
+        files: 21,
+        bytes: 35_781,
+        partitions: ['year=1961/', 'year=1964/', 'year=1969/'],
+        published: [],
+        added: 0,
+        updated: 0,
+        removed: 0,
+      },
+      artists: { rows: 69, files: 1, bytes: 5_192, partitions: [''], published: [], added: 0, updated: 0, removed: 0 },
+      time: {
+        rows: 6_813,
+        files: 4,
+        bytes: 61_410,
+        partitions: ['year=2018/month=11/'],
+        published: [],
+        added: 0,
+        updated: 0,
+        removed: 0,
+      },
     },
     stages: {
       plan: { shards: 2, wallMs: 38 },
@@ -307,7 +349,7 @@ describe('renderRunReport', () => {
 
 describe('renderRunReport with no plays', () => {
   const zero = { objects: 0, bytes: 0, read: 0, loaded: 0, rejected: 0, rejectRate: 0 };
-  const none = { rows: 0, files: 0, bytes: 0, partitions: [] };
+  const none = { rows: 0, files: 0, bytes: 0, partitions: [], published: [], added: 0, updated: 0, removed: 0 };
   const stage = {
     invocations: 0,
     workers: 0,

@@ -43,11 +43,27 @@ describe('etl.asl.json', () => {
   test('runs Plan → Distributed Map over the manifest → reducers (two phases) → Commit', () => {
     const machine = asl();
     assert.equal(machine.StartAt, 'Plan');
+    assert.equal(states(machine).Plan?.Next, 'AnythingToLoad');
+    const choice = states(machine).AnythingToLoad as Obj;
+    assert.equal(choice.Type, 'Choice');
+    assert.deepEqual(choice.Choices, [{ Variable: '$.shards', NumericGreaterThan: 0, Next: 'MapShards' }]);
+    assert.equal(choice.Default, 'Commit', 'nothing new: straight to Commit');
     const order: string[] = [];
-    for (let name: unknown = machine.StartAt; typeof name === 'string'; name = states(machine)[name]?.Next) {
+    for (let name: unknown = 'MapShards'; typeof name === 'string'; name = states(machine)[name]?.Next) {
       order.push(name);
     }
-    assert.deepEqual(order, ['Plan', 'MapShards', 'ReduceDimensions', 'ReduceFacts', 'Commit']);
+    assert.deepEqual(order, ['MapShards', 'ReduceDimensions', 'ReduceFacts', 'Commit']);
+    for (const name of order) {
+      assert.deepEqual(
+        states(machine)[name]?.Catch,
+        [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Abort' }],
+        `${name} hands any failure to Abort, keeping $.run`,
+      );
+    }
+    const abort = states(machine).Abort as Obj;
+    assert.deepEqual((abort.Parameters as Obj).Payload, { 'run.$': '$.run', 'failure.$': '$.failure' });
+    assert.equal(abort.End, true);
+    assert.equal(abort.Catch, undefined, 'Abort fails the execution with the original error');
     const map = states(machine).MapShards as Obj;
     assert.deepEqual((map.ItemReader as Obj).Resource, 'arn:aws:states:::s3:getObject');
     assert.deepEqual((map.ItemReader as Obj).ReaderConfig, { InputType: 'JSON' });
@@ -62,7 +78,7 @@ describe('etl.asl.json', () => {
 
   test('every Task retries exactly the transient errors, with backoff and jitter', () => {
     const tasks = allStates(asl()).filter(([, s]) => s.Type === 'Task');
-    assert.equal(tasks.length, 5);
+    assert.equal(tasks.length, 6);
     for (const [name, task] of tasks) {
       const retry = task.Retry as Obj[];
       assert.equal(retry.length, 1, name);
@@ -84,6 +100,7 @@ describe('etl.asl.json', () => {
       ReduceDimensionsBucket: 'ReduceLambdaFunction',
       ReduceFactsBucket: 'ReduceLambdaFunction',
       Commit: 'CommitLambdaFunction',
+      Abort: 'CommitLambdaFunction',
     });
     for (const id of new Set(Object.values(lowered.functions))) {
       const file = new URL(`../../functions/${id.replace('LambdaFunction', '').toLowerCase()}.ts`, import.meta.url);
@@ -108,7 +125,12 @@ describe('lowerForLocal', () => {
       'maxItemsPerBatch.$': '$.run.settings.shardsPerBatch',
       batchInput: { 'run.$': '$.run' },
     });
-    assert.equal((states(definition).Plan as Obj).Next, 'MapShards (items)');
+    const choice = states(definition).AnythingToLoad as Obj;
+    assert.equal(
+      (choice.Choices as Obj[])[0]?.Next,
+      'MapShards (items)',
+      'the Choice enters the Map through its reader',
+    );
     assert.equal((states(definition).MapShards as Obj).ItemsPath, ITEMS_PATH);
     const text = JSON.stringify(definition);
     for (const field of ['ItemReader', 'ItemBatcher', 'ProcessorConfig', 'ToleratedFailurePercentage', 'Fn::GetAtt']) {
