@@ -30,6 +30,7 @@ import type { InputObject, InputSummary, PlanStats, RunContext } from './plan.ts
 import {
   currentVersion,
   type LakeVersion,
+  type PublishStep,
   pendingPublish,
   publish,
   type Recovery,
@@ -106,7 +107,10 @@ export interface RunReport {
 }
 
 /** Commits a run; throws DataQualityError (after writing a failed report and removing its files) when a check fails. */
-export async function commitRun(run: RunContext): Promise<RunReport> {
+export async function commitRun(
+  run: RunContext,
+  options: { onPublish?: (step: PublishStep) => void } = {},
+): Promise<RunReport> {
   const committing = Date.now();
   const store = openStore(run.target);
   const gathered = await gather(store, run);
@@ -144,7 +148,7 @@ export async function commitRun(run: RunContext): Promise<RunReport> {
   await writeLedger(store, run.runId, ledger.values());
   await store.put(runInputsReportKey(run.runId), reading.map((o) => `${JSON.stringify(o)}\n`).join(''));
 
-  await publish(store, run.runId, next);
+  await publish(store, run.runId, next, options.onPublish);
   await removeStaleRejects(store, run, reading, gathered.maps);
   return finish(store, run, { ...report, published: true }, committing);
 }

@@ -61,13 +61,22 @@ export async function currentVersion(store: ObjectStore): Promise<LakeVersion> {
   return { tables, state: await readJson<StatePointer>(store, statePointerKey) };
 }
 
+/** A publish's steps, for callers that watch it: after each pointer flips, and once cleaning starts. */
+export type PublishStep = `flipped ${TableName}` | 'flipped state' | 'cleaning';
+
 /** Publishes `next` over the current version; returns the replaced version. */
-export async function publish(store: ObjectStore, runId: string, next: LakeVersion): Promise<LakeVersion> {
+export async function publish(
+  store: ObjectStore,
+  runId: string,
+  next: LakeVersion,
+  onStep: (step: PublishStep) => void = () => {},
+): Promise<LakeVersion> {
   const previous = await currentVersion(store);
   const record: PublishRecord = { runId, phase: 'flipping', next, previous };
   await store.put(publishRecordKey, JSON.stringify(record));
-  await writePointers(store, next);
+  await writePointers(store, next, onStep);
   await store.put(publishRecordKey, JSON.stringify({ ...record, phase: 'cleaning' }));
+  onStep('cleaning');
   await removeUnnamed(store, next);
   await store.delete([publishRecordKey]);
   return previous;
@@ -93,14 +102,20 @@ export async function pendingPublish(store: ObjectStore): Promise<PublishRecord 
   return (await readJson<PublishRecord>(store, publishRecordKey)) ?? undefined;
 }
 
-async function writePointers(store: ObjectStore, version: LakeVersion): Promise<void> {
+async function writePointers(
+  store: ObjectStore,
+  version: LakeVersion,
+  onStep: (step: PublishStep) => void = () => {},
+): Promise<void> {
   for (const t of TABLES) {
     const manifest = version.tables[t];
     if (manifest) await store.put(tableManifestKey(t), JSON.stringify(manifest, null, 2));
     else await store.delete([tableManifestKey(t)]);
+    onStep(`flipped ${t}`);
   }
   if (version.state) await store.put(statePointerKey, JSON.stringify(version.state, null, 2));
   else await store.delete([statePointerKey]);
+  onStep('flipped state');
 }
 
 /** Makes the glob exact again: table files and state versions the version does not name are removed. */

@@ -49,6 +49,8 @@ export interface LocalRunOptions {
   /** Worker threads for the handlers (default: one per core); 0 runs them in this thread. */
   workers?: number | undefined;
   onProgress?: (p: Progress) => void;
+  /** Handler modules to run instead of functions/<name>.ts, by logical id (tests inject faults this way). */
+  handlers?: Record<string, URL> | undefined;
 }
 
 /** Runs one execution of the state machine with the given input; resolves to the execution's output. */
@@ -59,7 +61,7 @@ export async function runLocal(input: Json, options: LocalRunOptions = {}): Prom
   const overrides: Record<string, (input: Json) => Promise<Json>> = {};
   let failedState = '';
   for (const [state, logicalId] of Object.entries(lowered.functions)) {
-    const module = handlerModule(logicalId);
+    const module = options.handlers?.[logicalId] ?? handlerModule(logicalId);
     const handler: Handler = pool ? (payload) => pool.run(module, payload) : await loadHandler(module);
     overrides[state] = async (request) => {
       try {

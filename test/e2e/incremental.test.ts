@@ -5,25 +5,25 @@
  * changes nothing; partitions never collect more files than buckets.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TABLES } from '../../shared/config.ts';
 import { type ObjectStore, openStore } from '../../shared/store.ts';
 import { type Dataset, regroupedDataset, shuffled } from '../support/incremental.ts';
-import { duck, readLake } from '../support/lake.ts';
+import { duck } from '../support/lake.ts';
+import { LakeChecks, readRejects } from '../support/lake-checks.ts';
 import { computeExpected } from '../support/oracle.ts';
 import { type RunChoice, runEtl, tempDir } from '../support/run.ts';
 import { type LocalS3, startS3 } from '../support/s3.ts';
 
 const BUCKETS = 3;
 const tmp = tempDir('incremental');
-let db: Awaited<ReturnType<typeof duck>>;
+let checks: LakeChecks;
 let data: Dataset;
-let scratchDirs = 0;
 
 before(async () => {
-  db = await duck();
+  checks = new LakeChecks(await duck(), tmp.dir, BUCKETS);
   data = await regroupedDataset(join(tmp.dir, 'generated'), {
     songs: 80,
     events: 1200,
@@ -37,72 +37,6 @@ after(() => tmp.remove());
 
 const songKeys = (): string[] => [...data.keys()].filter((k) => k.startsWith('song_data/'));
 const logKeys = (): string[] => [...data.keys()].filter((k) => k.startsWith('log_data/'));
-
-/** A fresh directory under the test's temp dir. */
-function freshDir(name: string): string {
-  const dir = join(tmp.dir, `${name}-${scratchDirs++}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** Copies every object of a store to a local directory (the lake as it sits in the bucket, for DuckDB). */
-async function download(store: ObjectStore, prefix = ''): Promise<string> {
-  const dir = freshDir('download');
-  for await (const o of store.list(prefix)) {
-    const path = join(dir, o.key);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, await store.get(o.key));
-  }
-  return dir;
-}
-
-/**
- * The lake equals one full run over the source's files (the oracle): tables, rejects; every table's glob is
- * exactly its manifest; no partition holds more files than buckets.
- */
-async function assertEqualsFull(source: ObjectStore, lake: ObjectStore, label: string): Promise<void> {
-  const sourceDir = await download(source);
-  const lakeDir = await download(lake);
-  const { rejects, read: _read, ...expected } = computeExpected(sourceDir);
-  assert.deepEqual(await readLake(db, lakeDir), expected, `${label}: tables equal a full run`);
-  assert.deepEqual(readRejects(lakeDir), rejects, `${label}: rejects equal a full run's`);
-  for (const table of TABLES) {
-    const manifest = JSON.parse(readFileSync(join(lakeDir, '_manifests', `${table}.json`), 'utf8')) as {
-      files: { key: string }[];
-    };
-    const named = manifest.files.map((f) => f.key).sort();
-    const onDisk = (existsSync(join(lakeDir, table)) ? readdirSync(join(lakeDir, table), { recursive: true }) : [])
-      .map(String)
-      .filter((f) => f.endsWith('.parquet'))
-      .map((f) => `${table}/${f}`)
-      .sort();
-    assert.deepEqual(onDisk, named, `${label}: ${table} glob is exactly its manifest`);
-    const perPartition = new Map<string, number>();
-    for (const key of named) perPartition.set(dirname(key), (perPartition.get(dirname(key)) ?? 0) + 1);
-    for (const [partition, files] of perPartition) {
-      assert.ok(files <= BUCKETS, `${label}: ${partition} holds ${files} files, at most ${BUCKETS}`);
-    }
-  }
-}
-
-function readRejects(lakeDir: string) {
-  let files: string[];
-  try {
-    files = readdirSync(join(lakeDir, '_rejects'), { recursive: true }).map(String);
-  } catch {
-    return [];
-  }
-  return files
-    .filter((f) => f.endsWith('.jsonl'))
-    .flatMap((f) =>
-      readFileSync(join(lakeDir, '_rejects', f), 'utf8')
-        .trim()
-        .split('\n'),
-    )
-    .map((line) => JSON.parse(line) as { source: 'song_data' | 'log_data'; key: string; line: number; reason: string })
-    .map(({ source, key, line, reason }) => ({ source, key, line, reason }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.line - b.line));
-}
 
 /** Loads the files one at a time in `order`; checks the lake against a full run after every run. */
 async function fileByFile(
@@ -120,15 +54,15 @@ async function fileByFile(
     assert.deepEqual([report.inputs.new, report.inputs.changed], [1, 0], `${key}: only the new file is read`);
     assert.equal(report.inputs.unchanged, choice(key).keys ? 0 : i, `${key}: the others are in the ledger`);
     updated.push(report.tables.songplays.updated);
-    await assertEqualsFull(source.store, lake.store, `after ${i + 1} of ${order.length} (${key})`);
+    await checks.assertEqualsFull(source.store, lake.store, `after ${i + 1} of ${order.length} (${key})`);
   }
   return { updated };
 }
 
 describe('incremental loads on the filesystem equal a full load', () => {
   test('file by file, songs first, then logs', async () => {
-    const src = freshDir('src');
-    const lake = freshDir('lake');
+    const src = checks.freshDir('src');
+    const lake = checks.freshDir('lake');
     await fileByFile({ uri: src, store: openStore(src) }, { uri: lake, store: openStore(lake) }, [
       ...songKeys(),
       ...logKeys(),
@@ -136,8 +70,8 @@ describe('incremental loads on the filesystem equal a full load', () => {
   });
 
   test('file by file, logs first: old plays are re-matched when their songs arrive', async () => {
-    const src = freshDir('src');
-    const lake = freshDir('lake');
+    const src = checks.freshDir('src');
+    const lake = checks.freshDir('lake');
     const order = [...logKeys().reverse(), ...songKeys().reverse()];
     const { updated } = await fileByFile(
       { uri: src, store: openStore(src) },
@@ -152,8 +86,8 @@ describe('incremental loads on the filesystem equal a full load', () => {
   });
 
   describe('in a shuffled order, each run given only its new key (the S3-event path)', () => {
-    const src = freshDir('src');
-    const lake = freshDir('lake');
+    const src = checks.freshDir('src');
+    const lake = checks.freshDir('lake');
     const source = { uri: src, store: openStore(src) };
     const target = { uri: lake, store: openStore(lake) };
 
@@ -174,12 +108,12 @@ describe('incremental loads on the filesystem equal a full load', () => {
       const gone = await runEtl(src, lake, { buckets: BUCKETS }, 0, { keys: ['log_data/2018/11/never-arrived.json'] });
       assert.deepEqual(gone.report.inputs.missing, ['log_data/2018/11/never-arrived.json']);
       assert.equal(gone.report.published, false);
-      await assertEqualsFull(source.store, target.store, 'after the no-op runs');
+      await checks.assertEqualsFull(source.store, target.store, 'after the no-op runs');
     });
 
     test('changed files replace their old records (rejects too), and equal a full run', async () => {
       // A log file loses its bad lines and its first 100 events; a song file loses its first three records.
-      const { rejects } = computeExpected(await download(source.store));
+      const { rejects } = computeExpected(await checks.download(source.store));
       const withRejects = rejects.find((r) => r.source === 'log_data')?.key ?? (logKeys()[1] as string);
       const logText = (data.get(withRejects) as string).split('\n');
       const badLines = new Set(rejects.filter((r) => r.key === withRejects).map((r) => r.line));
@@ -196,8 +130,8 @@ describe('incremental loads on the filesystem equal a full load', () => {
       const plays = report.tables.songplays;
       assert.ok(plays.removed > 0, `removed ${plays.removed}`);
       assert.equal(plays.rows, rowsBefore + plays.added - plays.removed, 'rows = before + added - removed');
-      await assertEqualsFull(source.store, target.store, 'after two files changed');
-      const lakeDir = await download(target.store, '_rejects/');
+      await checks.assertEqualsFull(source.store, target.store, 'after two files changed');
+      const lakeDir = await checks.download(target.store, '_rejects/');
       assert.equal(
         readRejects(lakeDir).filter((r) => r.key === withRejects).length,
         0,
@@ -212,7 +146,7 @@ describe('incremental loads on the filesystem equal a full load', () => {
         const t = report.tables[table];
         assert.deepEqual([t.added, t.updated, t.removed], [0, 0, 0], table);
       }
-      await assertEqualsFull(source.store, target.store, 'after --full');
+      await checks.assertEqualsFull(source.store, target.store, 'after --full');
       const versions = readdirSync(join(lake, '_state'));
       assert.deepEqual(versions, [report.runId], 'one state version is kept');
     });
@@ -236,6 +170,6 @@ describe('incremental loads on a local S3 server equal a full load', () => {
     await source.store.put(key, (data.get(key) as string).split('\n').slice(50).join('\n'));
     const { report } = await runEtl(source.uri, lake.uri, { buckets: BUCKETS }, 0);
     assert.equal(report.inputs.changed, 1);
-    await assertEqualsFull(source.store, lake.store, 'after a changed file');
+    await checks.assertEqualsFull(source.store, lake.store, 'after a changed file');
   });
 });

@@ -38,9 +38,10 @@ export async function runEtl(
   settings: Record<string, unknown> = {},
   workers?: number,
   choice: RunChoice = {},
+  handlers?: Record<string, URL>,
 ) {
   const input = { source, target, settings, ...choice };
-  const result = (await runLocal(input as never, { workers })) as unknown as CommitResult;
+  const result = (await runLocal(input as never, { workers, handlers })) as unknown as CommitResult;
   const report = JSON.parse(Buffer.from(await openStore(target).get(result.report)).toString('utf8'));
   return { result, report };
 }
