@@ -176,12 +176,13 @@ export async function abortRun(
   }
   await removeRunFiles(store, run.runId);
   const message = causeMessage(failure);
-  await finish(
-    store,
-    run,
-    { ...report, status: 'failed', published: false, error: `${failure.Error}: ${message}` },
-    started,
-  );
+  // The quality gate wrote its own failed report, with the checks: Abort keeps it.
+  const gated = await readJson<RunReport>(store, runReportKey(run.runId));
+  const failed: RunReport =
+    gated?.status === 'failed'
+      ? gated
+      : { ...report, status: 'failed', published: false, error: `${failure.Error}: ${message}` };
+  await finish(store, run, failed, started);
   const error = new EtlError(message);
   error.name = failure.Error;
   throw error;

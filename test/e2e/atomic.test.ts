@@ -147,6 +147,24 @@ function atomicity(backend: Backend): void {
     });
   }
 
+  test('the quality gate: a duplicate key and a dangling reference fail the run, named in the report; nothing is published', async () => {
+    const lab = await published();
+    const outcome = await runWithFault(lab.source, lab.lake, { stage: 'facts', kind: 'corrupt', bucket: 0 });
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.error.errorName, 'DataQualityError');
+    assert.match(outcome.error.message, /songplays: unique non-null keys \(\d+ rows, 0 null keys, 1 duplicate keys\)/);
+    assert.match(outcome.error.message, /songplays\.user_id in users \(\d+ non-null references, 1 missing\)/);
+    const reports = (await keys(lab.dst, '_runs/')).filter((k) => k.endsWith('.json')).sort();
+    const report = JSON.parse(Buffer.from(await lab.dst.get(reports.at(-1) as string)).toString('utf8'));
+    const failedChecks = report.checks
+      .filter((c: { passed: boolean }) => !c.passed)
+      .map((c: { name: string }) => c.name);
+    assert.deepEqual(failedChecks, ['songplays: unique non-null keys', 'songplays.user_id in users']);
+    assert.equal(report.checks.length, 11, 'five key checks, four references, two reject rates');
+    await assertRolledBackThenRecovers(lab, 'quality gate');
+  });
+
   test('Commit killed after every pointer flipped: Abort finishes the publish and the run succeeds', async () => {
     const lab = await published();
     const outcome = await runWithFault(lab.source, lab.lake, { stage: 'commit', kind: 'exit', step: 'cleaning' });

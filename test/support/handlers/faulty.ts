@@ -8,14 +8,18 @@ import { writeFileSync } from 'node:fs';
 import { handler as map } from '../../../functions/map.ts';
 import { handler as plan } from '../../../functions/plan.ts';
 import { handler as reduce } from '../../../functions/reduce.ts';
+import { decodeIpc, encodeIpc, type Row } from '../../../shared/columnar.ts';
 import { abortRun, commitRun, type RunReport } from '../../../shared/commit.ts';
 import { commitEventSchema } from '../../../shared/events.ts';
-import { runReportKey } from '../../../shared/keys.ts';
+import { runReportKey, stateDigestKey } from '../../../shared/keys.ts';
 import type { RunContext } from '../../../shared/plan.ts';
+import { DIGEST_COLUMNS } from '../../../shared/schemas.ts';
+import { openStore } from '../../../shared/store.ts';
 
 interface Fault {
   stage: 'map' | 'dimensions' | 'facts' | 'commit' | 'abort';
-  kind: 'exit' | 'throw';
+  /** `corrupt` (facts only): after the real reducer, its songplays digest gains a duplicate key and a dangling user. */
+  kind: 'exit' | 'throw' | 'corrupt';
   /** For facts: the bucket to die in (the others write their files first). */
   bucket?: number;
   /** For commit: the publish step after which to die (`flipped songplays`, `cleaning`, …). */
@@ -50,6 +54,11 @@ export async function handler(event: Record<string, unknown>): Promise<unknown> 
   }
   if ('phase' in event) {
     const here = fault.stage === event.phase && (fault.bucket === undefined || fault.bucket === event.bucket);
+    if (here && fault.kind === 'corrupt') {
+      const out = await reduce(event);
+      await corruptDigest(event as { run: RunContext; bucket: number });
+      return out;
+    }
     if (here && fires(fault)) fail(fault, `${event.phase} bucket ${event.bucket}`);
     return reduce(event);
   }
@@ -76,4 +85,14 @@ function result(report: RunReport) {
     published: report.published,
     report: runReportKey(report.runId),
   };
+}
+
+/** What a reducer with a bug would leave: a songplay key twice, and a play whose user is in no users row. */
+async function corruptDigest(event: { run: RunContext; bucket: number }): Promise<void> {
+  const store = openStore(event.run.target);
+  const key = stateDigestKey(event.run.runId, 'songplays', event.bucket);
+  const rows = decodeIpc(await store.get(key));
+  const first = rows[0] as Row;
+  rows.push({ ...first }, { ...first, key: 'ghost-play', user_id: 'ghost-user' });
+  await store.put(key, encodeIpc(DIGEST_COLUMNS, rows));
 }
