@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { RunReport } from '../shared/commit.ts';
+import { compactLake, DEFAULT_FILE_BYTES } from '../shared/compact.ts';
 import { DEFAULT_SETTINGS, TABLES, type TableName } from '../shared/config.ts';
 import { describeError } from '../shared/errors.ts';
 import { runPageKey } from '../shared/keys.ts';
@@ -21,6 +22,7 @@ export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
 
 const USAGE = `Usage:
   sparkify run [--source DIR|s3://bucket/prefix] [--target DIR|s3://bucket/prefix] [options]
+  sparkify compact [--target DIR|s3://bucket/prefix] [--file-bytes N]
   sparkify generate --out DIR [--songs N] [--events M] [--seed S] [--bad N]
   sparkify query "<SQL>" | NAME | --list [--lake DIR] [--csv | --json]
   sparkify start --state-machine ARN (--input FILE.json | --source s3://… --target s3://…) [--json]
@@ -40,6 +42,8 @@ run options (defaults in brackets):
   --keys K1,K2              load only these source keys (what an S3-event run passes; repeatable)
   --workers N               worker threads running the handlers [one per core; 0: this thread]
   --json                    print the run report as JSON instead of the summary
+compact rewrites each table partition whose file count does not fit its size into files of about
+--file-bytes [${DEFAULT_FILE_BYTES}] and publishes them atomically, under the lake's lease.
 S3 URIs use the default AWS credential chain; AWS_ENDPOINT_URL_S3 points them at any S3-compatible server.`;
 
 /** Thrown for a bad command line: printed with the usage. */
@@ -205,6 +209,27 @@ async function startCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function compactCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { target: { type: 'string', default: 'lake' }, 'file-bytes': { type: 'string' } },
+    strict: true,
+  });
+  const fileBytes = intOption(values['file-bytes'], 'file-bytes');
+  if (fileBytes !== undefined && (!Number.isInteger(fileBytes) || fileBytes < 1024)) {
+    throw new UsageError(`--file-bytes takes a whole number ≥ 1024, got "${values['file-bytes']}"`);
+  }
+  const report = await compactLake(values.target, fileBytes === undefined ? {} : { fileBytes });
+  const lines = [`sparkify-lake: compaction ${report.runId} of ${openStore(values.target).uri}`];
+  for (const [table, t] of Object.entries(report.tables)) {
+    lines.push(
+      `  ${table.padEnd(10)} ${fmt(t.filesBefore).padStart(5)} → ${fmt(t.filesAfter).padStart(5)} files, ${fmt(t.partitionsRewritten)} partitions rewritten`,
+    );
+  }
+  console.log(lines.join('\n'));
+  return 0;
+}
+
 async function generateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -242,6 +267,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await run(rest);
     if (command === 'generate') return await generateCommand(rest);
+    if (command === 'compact') return await compactCommand(rest);
     if (command === 'start') return await startCommand(rest);
     if (command === 'query') {
       console.log(await queryCommand(rest));

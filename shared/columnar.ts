@@ -1,6 +1,6 @@
 /** Rows ⇄ Arrow tables with declared schemas, Arrow IPC for the shuffle, and Parquet for the tables. */
 import * as arrow from 'apache-arrow';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { arrowSchema, type Column } from './schemas.ts';
 
 /** A row: column name to plain value. */
@@ -57,3 +57,7 @@ export function encodeParquet(columns: readonly Column[], rows: readonly Row[]):
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   return writeParquet(WasmTable.fromIPCStream(ipc), properties);
 }
+
+/** Rows of a Parquet file (compaction reads the tables' own files back). */
+export const decodeParquet = (bytes: Uint8Array): Row[] =>
+  fromArrow(arrow.tableFromIPC(readParquet(bytes).intoIPCStream()));
