@@ -14,17 +14,26 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PARTITIONS, TABLES, type TableName } from '../../shared/config.ts';
 import {
+  leaseKey,
+  ledgerKey,
   manifestKey,
   mapStatsKey,
   planStatsKey,
+  publishRecordKey,
   reduceStatsKey,
   rejectsKey,
+  runInputsKey,
+  runInputsReportKey,
   runPageKey,
   runReportKey,
   SOURCES,
   scratchPrefix,
   shuffleKey,
   sourcePrefix,
+  stateDigestKey,
+  statePointerKey,
+  stateRecordsKey,
+  stateVersionPrefix,
   statsPrefix,
   tableFileKey,
   tableManifestKey,
@@ -286,10 +295,20 @@ const SCRATCH = folderOf(
   mapStatsKey(RUN_ID, 'song_data-000000'),
   reduceStatsKey(RUN_ID, 'dimensions', 0),
   statsPrefix(RUN_ID, 'map'),
+  runInputsKey(RUN_ID),
 );
 const REJECTS = folderOf(rejectsKey('log_data/2018/11/2018-11-01-events.json'));
-const MANIFESTS = folderOf(...TABLES.map(tableManifestKey));
-const RUNS = folderOf(runReportKey(RUN_ID), runPageKey(RUN_ID));
+const MANIFESTS = folderOf(...TABLES.map(tableManifestKey), statePointerKey);
+/** The lake's state between runs: records, digests and the ledger of each version. */
+const STATE = folderOf(
+  stateVersionPrefix(RUN_ID),
+  stateRecordsKey(RUN_ID, 'songs', 0),
+  stateDigestKey(RUN_ID, 'songplays', 0),
+  ledgerKey(RUN_ID),
+);
+/** The lease and the commit record. */
+const CONTROL = folderOf(leaseKey, publishRecordKey);
+const RUNS = folderOf(runReportKey(RUN_ID), runPageKey(RUN_ID), runInputsReportKey(RUN_ID));
 /** One folder per table: its data files (tableFileKey) and what Commit lists (tablePrefix). */
 const TABLE_FOLDERS = TABLES.map((t) => folderOf(tablePrefix(t), tableFileKey(t, 'year=2018/month=11/', RUN_ID, 0)));
 const SOURCE_FOLDERS = SOURCES.map((s) => folderOf(sourcePrefix(s), `${sourcePrefix(s)}A/B/C/TRABC.json`));
@@ -333,7 +352,15 @@ function expectedStatements(raw: string, lakeBucket: string, tracing: boolean): 
     [roleId('plan')]: [
       logs('plan'),
       allow('ListInput', ['s3:ListBucket'], [s3Arn(raw)], listOnly(SOURCE_FOLDERS)),
-      allow('WriteScratch', WRITE, lakeObjects(SCRATCH)),
+      allow(
+        'ListLake',
+        ['s3:ListBucket'],
+        [s3Arn(lakeBucket)],
+        listOnly([CONTROL, MANIFESTS, STATE, ...TABLE_FOLDERS]),
+      ),
+      allow('ReadLeasePointersAndLedger', ['s3:GetObject'], lakeObjects(CONTROL, MANIFESTS, STATE)),
+      allow('WriteScratchLeaseAndPointers', WRITE, lakeObjects(SCRATCH, CONTROL, MANIFESTS)),
+      allow('ReleaseLeaseAndRecover', ['s3:DeleteObject'], lakeObjects(CONTROL, MANIFESTS, STATE, ...TABLE_FOLDERS)),
       ...lambdaXRay,
     ],
     [roleId('map')]: [
@@ -348,17 +375,27 @@ function expectedStatements(raw: string, lakeBucket: string, tracing: boolean): 
     ],
     [roleId('reduce')]: [
       logs('reduce'),
-      allow('ListScratch', ['s3:ListBucket'], [s3Arn(lakeBucket)], listOnly([SCRATCH])),
-      allow('ReadScratch', ['s3:GetObject'], lakeObjects(SCRATCH)),
-      allow('WriteScratchAndTables', WRITE, lakeObjects(SCRATCH, ...TABLE_FOLDERS)),
+      allow('ListScratchAndState', ['s3:ListBucket'], [s3Arn(lakeBucket)], listOnly([SCRATCH, STATE])),
+      allow('ReadScratchAndState', ['s3:GetObject'], lakeObjects(SCRATCH, STATE)),
+      allow('WriteScratchStateAndTables', WRITE, lakeObjects(SCRATCH, STATE, ...TABLE_FOLDERS)),
       ...lambdaXRay,
     ],
     [roleId('commit')]: [
       logs('commit'),
-      allow('ListScratchAndTables', ['s3:ListBucket'], [s3Arn(lakeBucket)], listOnly([SCRATCH, ...TABLE_FOLDERS])),
+      allow(
+        'ListLake',
+        ['s3:ListBucket'],
+        [s3Arn(lakeBucket)],
+        listOnly([SCRATCH, STATE, MANIFESTS, CONTROL, REJECTS, RUNS, ...TABLE_FOLDERS]),
+      ),
       allow('ReadAndRemoveScratch', ['s3:GetObject', 's3:DeleteObject'], lakeObjects(SCRATCH)),
-      allow('RemoveTableFiles', ['s3:DeleteObject'], lakeObjects(...TABLE_FOLDERS)),
-      allow('WriteManifestsAndReports', WRITE, lakeObjects(MANIFESTS, RUNS)),
+      allow('ReadStateAndPointers', ['s3:GetObject'], lakeObjects(STATE, MANIFESTS, CONTROL, RUNS)),
+      allow(
+        'RemoveUnnamedFiles',
+        ['s3:DeleteObject'],
+        lakeObjects(...TABLE_FOLDERS, STATE, MANIFESTS, CONTROL, REJECTS),
+      ),
+      allow('WriteStatePointersAndReports', WRITE, lakeObjects(MANIFESTS, RUNS, STATE, CONTROL)),
       ...lambdaXRay,
     ],
     [STATE_MACHINE_ROLE]: [
