@@ -86,10 +86,16 @@ describe('incremental loads on the filesystem equal a full load', () => {
   });
 
   describe('in a shuffled order, each run given only its new key (the S3-event path)', () => {
-    const src = checks.freshDir('src');
-    const lake = checks.freshDir('lake');
-    const source = { uri: src, store: openStore(src) };
-    const target = { uri: lake, store: openStore(lake) };
+    let src: string;
+    let lake: string;
+    let source: { uri: string; store: ObjectStore };
+    let target: { uri: string; store: ObjectStore };
+    before(() => {
+      src = checks.freshDir('src');
+      lake = checks.freshDir('lake');
+      source = { uri: src, store: openStore(src) };
+      target = { uri: lake, store: openStore(lake) };
+    });
 
     test('every run equals a full run over the files so far', async () => {
       await fileByFile(source, target, shuffled([...data.keys()], 5), (key) => ({ keys: [key] }));
