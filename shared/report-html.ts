@@ -33,8 +33,10 @@ export function renderRunReport(report: RunReport): string {
 <body>
 <main>
 ${header(report)}
+${loadSection(report)}
 ${sourcesSection(report)}
 ${tablesSection(report)}
+${checksSection(report)}
 ${rejectsSection(report)}
 ${stagesSection(report)}
 <h2>Plays by hour (UTC)</h2>
@@ -108,6 +110,50 @@ ${error}<dl class="meta">
 </header>`;
 }
 
+/** How the run chose its input, whether it published, and any recovery (reports before the ledger have none). */
+function loadSection(r: RunReport): string {
+  const i = r.inputs;
+  if (!i) return '';
+  const given =
+    i.keysGiven === null
+      ? ''
+      : ` (${num(i.keysGiven)} keys given${i.missing.length > 0 ? `, ${num(i.missing.length)} not found` : ''})`;
+  const published = r.published
+    ? 'a new version'
+    : r.status === 'succeeded'
+      ? 'nothing (nothing new or changed)'
+      : 'nothing';
+  const recovery =
+    r.recovery && r.recovery.action !== 'none'
+      ? `<dt>Recovery</dt><dd data-field="recovery">${escapeHtml(r.recovery.action)} the interrupted publish of run <code>${escapeHtml(r.recovery.runId)}</code></dd>\n`
+      : '';
+  return `<h2>Load</h2>
+<dl class="meta" data-section="load">
+<dt>Mode</dt><dd data-field="mode">${escapeHtml(i.mode)}${given}</dd>
+<dt>Objects</dt><dd data-field="objects-seen"><span data-field="new">${num(i.new)}</span> new, <span data-field="changed">${num(i.changed)}</span> changed, <span data-field="unchanged">${num(i.unchanged)}</span> unchanged (listed in <code>${escapeHtml(i.inputsFile)}</code>)</dd>
+<dt>Published</dt><dd data-field="published">${published}</dd>
+${recovery}</dl>`;
+}
+
+/** The quality gate's checks, failed ones first. */
+function checksSection(r: RunReport): string {
+  const checks = [...(r.checks ?? [])].sort((a, b) => Number(a.passed) - Number(b.passed));
+  if (checks.length === 0) return '';
+  const rows = checks
+    .map(
+      (c) =>
+        `<tr data-check="${escapeHtml(c.name)}"><th scope="row">${escapeHtml(c.name)}</th><td class="${c.passed ? 'ok' : 'over'}" data-field="passed">${c.passed ? 'passed' : 'failed'}</td><td>${escapeHtml(c.detail)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Quality checks</h2>
+<table class="data" data-section="checks">
+<thead><tr><th>check</th><th>result</th><th>detail</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+}
+
 function sourcesSection(r: RunReport): string {
   const limit = r.settings?.rejectLimit;
   const rows = SOURCES.map((name) => {
@@ -136,11 +182,11 @@ function tablesSection(r: RunReport): string {
     const parts = partitioned
       ? `${num(t.partitions.length)}${columns.length > 0 ? ` <span class="unit">by ${escapeHtml(columns.join(', '))}</span>` : ''}`
       : '— <span class="unit">unpartitioned</span>';
-    return `<tr data-table="${name}"><th scope="row">${name}</th><td class="num" data-field="rows">${num(t.rows)}</td><td class="num" data-field="files">${num(t.files)}</td>${bytesCell('bytes', t.bytes)}<td class="num" data-field="partitions" data-count="${partitioned ? t.partitions.length : 0}">${parts}</td></tr>`;
+    return `<tr data-table="${name}"><th scope="row">${name}</th><td class="num" data-field="rows">${num(t.rows)}</td><td class="num" data-field="files">${num(t.files)}</td>${bytesCell('bytes', t.bytes)}<td class="num" data-field="partitions" data-count="${partitioned ? t.partitions.length : 0}">${parts}</td><td class="num" data-field="added">${num(t.added ?? 0)}</td><td class="num" data-field="updated">${num(t.updated ?? 0)}</td><td class="num" data-field="removed">${num(t.removed ?? 0)}</td></tr>`;
   }).join('\n');
   return `<h2>Tables</h2>
 <table class="data" data-section="tables">
-<thead><tr><th>table</th><th class="num">rows</th><th class="num">files</th><th class="num">bytes</th><th class="num">partitions</th></tr></thead>
+<thead><tr><th>table</th><th class="num">rows</th><th class="num">files</th><th class="num">bytes</th><th class="num">partitions</th><th class="num">added</th><th class="num">updated</th><th class="num">removed</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -207,6 +207,50 @@ describe('renderRunReport', () => {
     );
   });
 
+  test('load: mode, new/changed/unchanged objects, whether it published, any recovery', () => {
+    const dd = (text: string, field: string): string =>
+      section(text, new RegExp(`data-field="${field}"[^>]*>(.*?)</dd>`));
+    const load = section(html, /<dl class="meta" data-section="load">(.*?)<\/dl>/s);
+    assert.equal(dd(load, 'mode'), 'incremental');
+    assert.deepEqual(
+      ['new', 'changed', 'unchanged'].map((f) => section(load, new RegExp(`data-field="${f}">([^<]*)<`))),
+      ['101', '0', '0'],
+    );
+    assert.equal(dd(load, 'published'), 'a new version');
+    assert.doesNotMatch(load, /data-field="recovery"/);
+    const recovered = renderRunReport({
+      ...sampleReport(),
+      published: false,
+      inputs: { ...sampleReport().inputs, keysGiven: 2, new: 0, unchanged: 1, missing: ['log_data/<gone>.json'] },
+      recovery: { action: 'rolled-back', runId: 'r<1>' },
+    });
+    const again = section(recovered, /<dl class="meta" data-section="load">(.*?)<\/dl>/s);
+    assert.equal(dd(again, 'mode'), 'incremental (2 keys given, 1 not found)');
+    assert.equal(dd(again, 'published'), 'nothing (nothing new or changed)');
+    assert.match(again, /rolled-back the interrupted publish of run <code>r&lt;1&gt;<\/code>/);
+  });
+
+  test('quality checks: failed ones first, with their detail, escaped', () => {
+    const page = renderRunReport({
+      ...sampleReport(),
+      status: 'failed',
+      checks: [
+        { name: 'users: unique non-null keys', passed: true, detail: '97 rows, 0 null keys, 0 duplicate keys' },
+        { name: 'songplays.user_id in users', passed: false, detail: '6820 non-null references, 1 missing <x>' },
+      ],
+    });
+    const rows = [...page.matchAll(/<tr data-check="([^"]*)">(.*?)<\/tr>/g)].map((m) => [
+      m[1],
+      cell(m[2] ?? '', 'passed'),
+    ]);
+    assert.deepEqual(rows, [
+      ['songplays.user_id in users', 'failed'],
+      ['users: unique non-null keys', 'passed'],
+    ]);
+    assert.match(page, /1 missing &lt;x&gt;/);
+    assert.doesNotMatch(html, /data-section="checks"/, 'no checks, no section');
+  });
+
   test('sources: objects, bytes, read, loaded, rejected and reject rate, with thousands separators', () => {
     const log = section(html, /<tr data-source="log_data">(.*?)<\/tr>/);
     assert.equal(cell(log, 'objects'), '30');
