@@ -19,7 +19,7 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 /** The Lambda functions: one handler module each in functions/. */
-export const FUNCTIONS = ['plan', 'map', 'reduce', 'commit'] as const;
+export const FUNCTIONS = ['plan', 'map', 'reduce', 'commit', 'trigger'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** The wasm file parquet-wasm's Node build loads from its own folder (the bundle's folder once bundled). */

@@ -171,10 +171,26 @@ async function* candidates(
     return;
   }
   for (const key of [...new Set(keys)].sort()) {
-    const info = await source.head(key);
+    const info = (await source.head(key)) ?? (await lookUpDecoded(source, key));
     if (info) yield info;
     else missing.push(key); // deleted since its event: nothing to load
   }
+}
+
+/**
+ * A key as S3's classic notifications give it (URL-encoded, spaces as '+'), looked up as stored: a key that is
+ * not found as given gets this one more try.
+ */
+async function lookUpDecoded(source: ObjectStore, key: string): Promise<ObjectInfo | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+  const safe =
+    decoded !== key && SOURCES.some((s) => decoded.startsWith(`${s}/`)) && !decoded.split('/').includes('..');
+  return safe ? source.head(decoded) : undefined;
 }
 
 const sourceOf = (key: string): SourceName => (key.startsWith('song_data/') ? 'song_data' : 'log_data');

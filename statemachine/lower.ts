@@ -7,6 +7,8 @@
  *   interpreter fails the Map on any failed iteration, which is what 0 means).
  * - `{"Fn::GetAtt": [LogicalId, "Arn"]}` (resolved by CloudFormation on deploy) becomes a local ARN; the runner
  *   maps each Task state invoking it to the handler module Lambda runs.
+ * - A Retry on `LakeBusyError` alone is dropped: on AWS a run waits for the lake's lease, while a person at a
+ *   terminal is told at once that another run holds the lake.
  * Anything else Distributed-Map-specific is refused by name, so a new ASL feature cannot be silently skipped.
  */
 
@@ -84,7 +86,8 @@ function lowerMachine(machine: JsonObject, out: Lowered): JsonObject {
       if (typeof fn === 'string' && fn.startsWith(localFunctionArn(''))) {
         out.functions[name] = fn.slice(localFunctionArn('').length);
       }
-      lowered[name] = state;
+      const retry = (state.Retry as JsonObject[] | undefined)?.filter((r) => !waitsForLease(r));
+      lowered[name] = retry === undefined ? state : { ...state, Retry: retry };
     } else if (state.Type === 'Map') {
       const { map, reader } = lowerMap(name, state, out);
       if (reader) {
@@ -164,6 +167,12 @@ function lowerMap(name: string, state: JsonObject, out: Lowered): { map: JsonObj
     Next: name,
   };
   return { map: { ...map, ItemsPath: ITEMS_PATH }, reader };
+}
+
+/** A retrier that waits for the lake's lease (only LakeBusyError). */
+export function waitsForLease(retrier: { ErrorEquals?: unknown }): boolean {
+  const errors = retrier.ErrorEquals;
+  return Array.isArray(errors) && errors.length === 1 && errors[0] === 'LakeBusyError';
 }
 
 /** Replaces CloudFormation intrinsics with local values; refuses the ones it does not know. */

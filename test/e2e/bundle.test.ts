@@ -177,6 +177,29 @@ describe('Lambda bundles run with no node_modules', () => {
     }
   });
 
+  test('the trigger bundle reads queued events: an event outside the source prefixes starts nothing', async () => {
+    const script = `
+const { handler } = await import('./trigger/index.mjs');
+const event = { Records: [{ messageId: 'm1', body: JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created',
+  detail: { bucket: { name: 'raw' }, object: { key: 'elsewhere/x.json', sequencer: '1' } } }) }] };
+process.stdout.write(JSON.stringify(await handler(event)) + '\\n');
+try { delete process.env.STATE_MACHINE_ARN; await handler(event); } catch (e) { process.stdout.write(e.name + ': ' + e.message + '\\n'); }
+`;
+    writeFileSync(join(task, 'trigger-driver.mjs'), script);
+    const triggerEnv = {
+      ...env,
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:sparkify-lake-dev-etl',
+      RAW_BUCKET: 'raw',
+      SOURCE: 's3://raw',
+      TARGET: 's3://lake',
+    };
+    const run = await runNode(task, ['trigger-driver.mjs'], triggerEnv);
+    assert.equal(run.code, 0, `the trigger driver failed:\n${run.stderr}`);
+    const [result, refusal] = run.stdout.trim().split('\n');
+    assert.deepEqual(JSON.parse(result ?? ''), { records: 1, keys: 0, ignored: 1, executions: [] });
+    assert.match(refusal ?? '', /^ConfigError: trigger: missing or bad environment variables STATE_MACHINE_ARN/);
+  });
+
   test('plan → map → reduce → commit, from the bundles, writes the public sample to S3', async (t) => {
     mkdirSync(task, { recursive: true });
     writeFileSync(join(task, 'driver.mjs'), DRIVER);

@@ -260,6 +260,8 @@ export function resolve(template: Template, expr: Json, deployment: Deployment =
           return `arn:${partition}:states:${region}:${account}:stateMachine:${property('StateMachineName')}`;
         case 'AWS::IAM::Role':
           return property('RoleName', `<${name}>`);
+        case 'AWS::SQS::Queue':
+          return `https://sqs.${region}.amazonaws.com/${account}/${property('QueueName', `<${name}>`)}`;
         default:
           throw new Error(`Ref ${name}: resolving a ${type} is not supported`);
       }
@@ -276,6 +278,14 @@ export function resolve(template: Template, expr: Json, deployment: Deployment =
       }
       if (type === 'AWS::IAM::Role' && arn) return `arn:${partition}:iam::${account}:role/${scope.ref(id)}`;
       if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return scope.ref(id);
+      // Unnamed queues and rules get CloudFormation-made names: shown as the placeholder <LogicalId>.
+      if (type === 'AWS::SQS::Queue' && (arn || attribute === 'QueueName')) {
+        const name = property('QueueName', `<${id}>`);
+        return arn ? `arn:${partition}:sqs:${region}:${account}:${name}` : name;
+      }
+      if (type === 'AWS::Events::Rule' && arn) {
+        return `arn:${partition}:events:${region}:${account}:rule/${property('Name', `<${id}>`)}`;
+      }
       if (type === 'AWS::StepFunctions::StateMachine' && arn) return scope.ref(id);
       throw new Error(`Fn::GetAtt ${id}.${attribute}: resolving a ${type}'s ${attribute} is not supported`);
     },

@@ -70,8 +70,10 @@ import {
 const LAKE_BUCKET = 'sparkify-lake-dev-lake';
 const RAW_BUCKET = 'sparkify-lake-dev-raw';
 const GLUE_DATABASE = 'sparkify_dev';
-const FUNCTIONS = ['plan', 'map', 'reduce', 'commit'] as const;
+const FUNCTIONS = ['plan', 'map', 'reduce', 'commit', 'trigger'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
+/** The functions the state machine runs (the trigger starts it instead). */
+const STAGES = ['plan', 'map', 'reduce', 'commit'] as const;
 const capitalised = (fn: string): string => `${fn[0]?.toUpperCase()}${fn.slice(1)}`;
 const logicalId = (fn: string): string => `${capitalised(fn)}LambdaFunction`;
 const roleId = (fn: FunctionName): string => `${capitalised(fn)}FunctionRole`;
@@ -91,6 +93,8 @@ const CUSTOM = {
   alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:data-ops',
   alarmEmail: 'ops@example.com',
   tracing: 'true',
+  s3EventsEnabled: 'false',
+  s3EventsBatchWindow: '120',
 } as const;
 
 /** Memory (MB) and timeout (s) per function: docs/deploy.md gives the reasons. */
@@ -98,6 +102,7 @@ const SIZES: Record<FunctionName, { memory: number; timeout: number }> = {
   plan: { memory: 1024, timeout: 300 },
   map: { memory: 1769, timeout: 900 },
   reduce: { memory: 1769, timeout: 900 },
+  trigger: { memory: 256, timeout: 60 },
   commit: { memory: 1024, timeout: 900 },
 };
 
@@ -272,6 +277,8 @@ const s3Arn = (bucket: string, key?: string): string => `arn:aws:s3:::${bucket}$
 const logGroupArn = (name: string): string => `arn:aws:logs:us-east-1:<account>:log-group:${name}:*`;
 const functionArn = (fn: FunctionName): string => `arn:aws:lambda:us-east-1:<account>:function:sparkify-lake-dev-${fn}`;
 const stateMachineArn = `arn:aws:states:us-east-1:<account>:stateMachine:${STATE_MACHINE}`;
+const RAW_EVENTS_QUEUE_ARN = 'arn:aws:sqs:us-east-1:<account>:<RawEventsQueue>';
+const RAW_EVENTS_DLQ_ARN = 'arn:aws:sqs:us-east-1:<account>:<RawEventsDeadLetterQueue>';
 
 /**
  * The folder (`_scratch/*`) of keys a shared/keys.ts builder gives, checked to be one folder for every key given:
@@ -398,11 +405,21 @@ function expectedStatements(raw: string, lakeBucket: string, tracing: boolean): 
       allow('WriteStatePointersAndReports', WRITE, lakeObjects(MANIFESTS, RUNS, STATE, CONTROL)),
       ...lambdaXRay,
     ],
+    [roleId('trigger')]: [
+      logs('trigger'),
+      allow(
+        'ConsumeEvents',
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        [RAW_EVENTS_QUEUE_ARN],
+      ),
+      allow('StartRuns', ['states:StartExecution'], [stateMachineArn]),
+      ...lambdaXRay,
+    ],
     [STATE_MACHINE_ROLE]: [
       allow(
         'InvokeFunctions',
         ['lambda:InvokeFunction'],
-        FUNCTIONS.flatMap((fn) => [functionArn(fn), `${functionArn(fn)}:*`]),
+        STAGES.flatMap((fn) => [functionArn(fn), `${functionArn(fn)}:*`]),
       ),
       allow('StartChildExecutions', ['states:StartExecution'], [stateMachineArn]),
       allow(
@@ -440,7 +457,7 @@ function deployments(): { name: string; t: Template; raw: string; lake: string; 
 }
 
 describe('Lambda functions and the state machine', () => {
-  test('the four functions run nodejs22.x on arm64, one handler module each', () => {
+  test('the five functions run nodejs22.x on arm64, one handler module each', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     assert.deepEqual(functions.map(([id]) => id).sort(), FUNCTIONS.map(logicalId).sort());
     for (const fn of FUNCTIONS) {
@@ -467,7 +484,7 @@ describe('Lambda functions and the state machine', () => {
     assert.equal(template.Resources.IamRoleLambdaExecution, undefined, 'no osls provider role: no provider-level IAM');
   });
 
-  test('the IAM roles are the five of serverless.yml and the schedule role, nothing else', () => {
+  test('the IAM roles are the six of serverless.yml and the schedule role, nothing else', () => {
     const expected = [...FUNCTIONS.map(roleId), STATE_MACHINE_ROLE, SCHEDULE_ROLE].sort();
     for (const { name, t } of deployments()) {
       assert.deepEqual(
@@ -504,8 +521,8 @@ describe('Lambda functions and the state machine', () => {
     const referenced = getAtts(deployed);
     assert.deepEqual(
       [...new Set(referenced.map(([logical]) => logical))].sort(),
-      FUNCTIONS.map(logicalId).sort(),
-      'the definition names every function, and nothing else, by GetAtt',
+      STAGES.map(logicalId).sort(),
+      'the definition names every stage function, and nothing else, by GetAtt',
     );
     for (const [logical, attribute] of referenced) {
       assert.equal(attribute, 'Arn', `${logical}: GetAtt Arn`);
@@ -579,7 +596,7 @@ describe('Lambda functions and the state machine', () => {
         state: 'DISABLED',
       },
     ]) {
-      const rules = resourcesOfType(t, 'AWS::Events::Rule');
+      const rules = resourcesOfType(t, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression);
       assert.equal(rules.length, 1, 'one schedule');
       const properties = obj((rules[0] as [string, { Properties?: JsonObject }])[1].Properties, 'rule');
       assert.equal(properties.ScheduleExpression, expression, 'schedule');
@@ -722,18 +739,17 @@ describe('buckets', () => {
     }
   });
 
-  test('the raw bucket sends its events to EventBridge (no rule consumes them yet)', () => {
+  test('the raw bucket sends its events to EventBridge, where one rule matches them', () => {
     assert.deepEqual(propertiesOf(template, 'RawBucket').NotificationConfiguration, {
       EventBridgeConfiguration: { EventBridgeEnabled: true },
     });
     assert.equal(propertiesOf(template, 'LakeBucket').NotificationConfiguration, undefined, 'lake: none');
-    // The one rule is the schedule: S3 events start nothing until incremental loads come (docs/deploy.md).
-    const rules = resourcesOfType(template, 'AWS::Events::Rule').map(([, r]) => obj(r.Properties, 'rule'));
-    assert.deepEqual(
-      rules.map((r) => r.EventPattern),
-      [undefined],
-      'no rule matches S3 events',
-    );
+    // The schedule and the S3-event rule (tested in "S3 events" below).
+    const patterns = resourcesOfType(template, 'AWS::Events::Rule')
+      .map(([id, r]) => [id, obj(r.Properties, 'rule').EventPattern])
+      .filter(([, pattern]) => pattern !== undefined)
+      .map(([id]) => id);
+    assert.deepEqual(patterns, ['RawObjectCreatedRule'], 'one rule matches S3 events');
   });
 
   test('lifecycle: the run scratch expires after scratchExpirationDays, incomplete uploads abort after a day', () => {
@@ -788,9 +804,9 @@ describe('operations: the failure alarm', () => {
   test('ExecutionsFailed + ExecutionsTimedOut of the state machine, summed per 5 minutes, alarm at 1', () => {
     const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
     assert.deepEqual(
-      alarms.map(([id]) => id),
-      ['EtlFailedAlarm'],
-      'one alarm',
+      alarms.map(([id]) => id).sort(),
+      ['EtlFailedAlarm', 'RawEventsDeadLetterAlarm'],
+      'the failed-execution alarm and the dead-letter alarm',
     );
     const properties = resolve(template, propertiesOf(template, 'EtlFailedAlarm')) as JsonObject;
     const metric = (Id: string, MetricName: string): Json => ({
@@ -845,6 +861,118 @@ describe('operations: the failure alarm', () => {
       isCreated(custom, 'AlarmEmailSubscription', { conditions: { CreateAlarmTopic: true } }),
       'subscribed when the stack makes the topic and alarmEmail is given',
     );
+  });
+});
+
+describe('S3 events: objects created start runs for their keys', () => {
+  test('an EventBridge rule sends Object Created events under song_data/ and log_data/ of the raw bucket to a queue', () => {
+    const rule = resolve(template, propertiesOf(template, 'RawObjectCreatedRule')) as JsonObject;
+    assert.equal(rule.State, 'ENABLED');
+    assert.deepEqual(rule.EventPattern, {
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: {
+        bucket: { name: [RAW_BUCKET] },
+        object: { key: [{ prefix: 'song_data/' }, { prefix: 'log_data/' }] },
+      },
+    });
+    assert.deepEqual(rule.Targets, [
+      {
+        Id: 'RawEventsQueue',
+        Arn: RAW_EVENTS_QUEUE_ARN,
+        DeadLetterConfig: { Arn: RAW_EVENTS_DLQ_ARN },
+        RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+      },
+    ]);
+    const custom_ = resolve(custom, propertiesOf(custom, 'RawObjectCreatedRule')) as JsonObject;
+    assert.equal(custom_.State, 'DISABLED', 's3EventsEnabled=false');
+    assert.deepEqual(
+      ((custom_.EventPattern as JsonObject).detail as JsonObject).bucket,
+      { name: [CUSTOM.rawBucket] },
+      'the rawBucket param',
+    );
+    // The raw bucket sends its events to EventBridge at all.
+    const notification = propertiesOf(template, 'RawBucket').NotificationConfiguration as JsonObject;
+    assert.deepEqual(notification.EventBridgeConfiguration, { EventBridgeEnabled: true });
+  });
+
+  test('the queue batches for the trigger; a batch failed five times, or an undeliverable event, goes to the dead-letter queue', () => {
+    const queue = resolve(template, propertiesOf(template, 'RawEventsQueue')) as JsonObject;
+    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: RAW_EVENTS_DLQ_ARN, maxReceiveCount: 5 });
+    assert.equal(queue.SqsManagedSseEnabled, true, 'encrypted');
+    const trigger = propertiesOf(template, logicalId('trigger'));
+    assert.ok(
+      (queue.VisibilityTimeout as number) >= 6 * (trigger.Timeout as number),
+      'visibility at least six times the trigger timeout',
+    );
+    assert.equal(propertiesOf(template, 'RawEventsDeadLetterQueue').SqsManagedSseEnabled, true);
+    assert.equal(propertiesOf(template, 'RawEventsDeadLetterQueue').MessageRetentionPeriod, 1209600, '14 days');
+
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    assert.equal(mappings.length, 1, 'one event source mapping');
+    const mapping = resolve(template, (mappings[0] as [string, { Properties: Json }])[1].Properties) as JsonObject;
+    assert.deepEqual(mapping, {
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 60,
+      EventSourceArn: RAW_EVENTS_QUEUE_ARN,
+      FunctionName: functionArn('trigger'),
+      Enabled: true,
+    });
+    const customMapping = resolve(
+      custom,
+      (resourcesOfType(custom, 'AWS::Lambda::EventSourceMapping')[0] as [string, { Properties: Json }])[1].Properties,
+    ) as JsonObject;
+    assert.equal(customMapping.MaximumBatchingWindowInSeconds, 120, 's3EventsBatchWindow');
+    assert.equal(customMapping.Enabled, false, 's3EventsEnabled=false');
+
+    const variables = obj(obj(trigger.Environment, 'trigger.Environment').Variables, 'variables');
+    assert.deepEqual(resolve(template, variables) as JsonObject, {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_OPTIONS: '--enable-source-maps',
+      STATE_MACHINE_ARN: stateMachineArn,
+      RAW_BUCKET,
+      SOURCE: `s3://${RAW_BUCKET}`,
+      TARGET: `s3://${LAKE_BUCKET}`,
+    });
+  });
+
+  test('only this rule may send to the queues, only over TLS; the dead-letter queue alarms', () => {
+    const policy = propertiesOf(template, 'RawEventsQueuePolicy');
+    assert.deepEqual(resolve(template, policy.Queues as Json), [
+      'https://sqs.us-east-1.amazonaws.com/<account>/<RawEventsQueue>',
+      'https://sqs.us-east-1.amazonaws.com/<account>/<RawEventsDeadLetterQueue>',
+    ]);
+    const statements = resolve(template, (policy.PolicyDocument as JsonObject).Statement as Json) as JsonObject[];
+    assert.deepEqual(statements, [
+      {
+        Sid: 'EventBridgeSends',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: [RAW_EVENTS_QUEUE_ARN, RAW_EVENTS_DLQ_ARN],
+        Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:events:us-east-1:<account>:rule/<RawObjectCreatedRule>' } },
+      },
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: [RAW_EVENTS_QUEUE_ARN, RAW_EVENTS_DLQ_ARN],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+    const alarm = resolve(template, propertiesOf(template, 'RawEventsDeadLetterAlarm')) as JsonObject;
+    assert.deepEqual(
+      [alarm.Namespace, alarm.MetricName, alarm.Dimensions, alarm.Threshold, alarm.ComparisonOperator],
+      [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        [{ Name: 'QueueName', Value: '<RawEventsDeadLetterQueue>' }],
+        1,
+        'GreaterThanOrEqualToThreshold',
+      ],
+    );
+    assert.deepEqual(alarm.AlarmActions, ['arn:aws:sns:us-east-1:<account>:sparkify-lake-dev-alarms']);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   localFunctionArn,
   lowerForLocal,
   UnsupportedAslError,
+  waitsForLease,
 } from '../../statemachine/lower.ts';
 
 type Obj = Record<string, unknown>;
@@ -80,7 +81,8 @@ describe('etl.asl.json', () => {
     const tasks = allStates(asl()).filter(([, s]) => s.Type === 'Task');
     assert.equal(tasks.length, 6);
     for (const [name, task] of tasks) {
-      const retry = task.Retry as Obj[];
+      // Plan also waits for the lake's lease (tested below); every other retrier is the transient one.
+      const retry = (task.Retry as Obj[]).filter((r) => !waitsForLease(r));
       assert.equal(retry.length, 1, name);
       assert.deepEqual(
         [...((retry[0]?.ErrorEquals as string[] | undefined) ?? [])].sort(),
@@ -90,6 +92,33 @@ describe('etl.asl.json', () => {
       assert.equal(retry[0]?.JitterStrategy, 'FULL', name);
       assert.ok((retry[0]?.BackoffRate as number) > 1, name);
     }
+  });
+
+  test('Plan waits for a busy lake on AWS (about an hour, with jitter); locally the wait is dropped', () => {
+    const plan = states(asl()).Plan as Obj;
+    const waits = (plan.Retry as Obj[]).filter((r) => waitsForLease(r));
+    assert.deepEqual(waits, [
+      {
+        ErrorEquals: ['LakeBusyError'],
+        IntervalSeconds: 60,
+        MaxAttempts: 10,
+        BackoffRate: 1.5,
+        MaxDelaySeconds: 600,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+    let total = 0;
+    for (let i = 0; i < 10; i++) total += Math.min(60 * 1.5 ** i, 600);
+    assert.ok(total < 7200 - 600, `the waits (${total} s at most) end well inside the execution's 7,200 s`);
+    for (const [name, task] of allStates(asl()).filter(([n, s]) => s.Type === 'Task' && n !== 'Plan')) {
+      assert.equal((task.Retry as Obj[]).filter((r) => waitsForLease(r)).length, 0, `${name} does not wait`);
+    }
+    const lowered = states(lower(asl()).definition).Plan as Obj;
+    assert.deepEqual(
+      (lowered.Retry as Obj[]).map((r) => r.ErrorEquals),
+      [[...TRANSIENT_ERRORS]],
+      'a local run is refused at once',
+    );
   });
 
   test('names functions only by reference, each backed by a handler module', async () => {
