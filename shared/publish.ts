@@ -71,7 +71,10 @@ export async function publish(
   next: LakeVersion,
   onStep: (step: PublishStep) => void = () => {},
 ): Promise<LakeVersion> {
-  const previous = await currentVersion(store);
+  // A retried Commit finds its own record: the version before it is the one the record kept, not what is current
+  // (some pointers may already name the new files).
+  const pending = await readJson<PublishRecord>(store, publishRecordKey);
+  const previous = pending?.runId === runId ? pending.previous : await currentVersion(store);
   const record: PublishRecord = { runId, phase: 'flipping', next, previous };
   await store.put(publishRecordKey, JSON.stringify(record));
   await writePointers(store, next, onStep);
