@@ -164,6 +164,12 @@ export function summarize(report: RunReport, seconds: number): string {
     .map(([r, n]) => `${r}: ${fmt(n)}`)
     .join('; ');
   lines.push(`  rejects   ${fmt(report.rejects.total)}${reasons ? ` (${reasons}) under _rejects/` : ''}`);
+  const u = report.storage?.total;
+  if (u && u.get + u.put + u.list + u.delete > 0) {
+    lines.push(
+      `  storage   ${fmt(u.get + u.put + u.list + u.delete)} requests (${fmt(u.get)} GET, ${fmt(u.put)} PUT, ${fmt(u.list)} LIST, ${fmt(u.delete)} DELETE), ${fmt(u.retries)} retried`,
+    );
+  }
   lines.push(`  output    ${report.target}`);
   const base = report.target.replace(/\/$/, '');
   lines.push(`  report    ${base}/${runPageKey(report.runId)} (and .json)`);

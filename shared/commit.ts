@@ -41,7 +41,7 @@ import {
 } from './publish.ts';
 import type { ReducePhase, ReduceStats } from './reduce.ts';
 import { renderRunReport } from './report-html.ts';
-import { type ObjectStore, openStore } from './store.ts';
+import { addUsage, noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
 
 /** Per-stage figures of the run report. */
 export interface StageReport {
@@ -101,6 +101,8 @@ export interface RunReport {
   /** Aggregates for the reports: plays by hour and level, users by level, top songs. */
   insights: Insights;
   tables: Record<TableName, TableReport>;
+  /** Storage requests per stage and in all (S3 only: the filesystem counts none), with the S3 client's retries. */
+  storage: Record<'plan' | 'map' | ReducePhase | 'commit' | 'total', StoreUsage>;
   stages: { plan: { shards: number; wallMs: number } } & Record<'map' | ReducePhase, StageReport> & {
       commit: { wallMs: number };
     };
@@ -279,6 +281,14 @@ async function gather(store: ObjectStore, run: RunContext): Promise<Gathered> {
     checks: [],
     insights: mergeInsights(reduces.flatMap((r) => (r.insights ? [r.insights] : []))),
     tables: Object.fromEntries(TABLES.map((t) => [t, tableReport(files[t], t)])) as RunReport['tables'],
+    storage: {
+      plan: addUsage(planned.storage),
+      map: addUsage(...maps.map((m) => m.storage)),
+      dimensions: addUsage(...reduces.filter((r) => r.phase === 'dimensions').map((r) => r.storage)),
+      facts: addUsage(...reduces.filter((r) => r.phase === 'facts').map((r) => r.storage)),
+      commit: noUsage(),
+      total: noUsage(),
+    },
     stages: {
       plan: { shards: planned.shards, wallMs: Date.parse(planned.finishedAt) - Date.parse(planned.startedAt) },
       map: stage(maps, (m) => ({
@@ -310,6 +320,7 @@ function emptyPlan(run: RunContext): PlanStats {
     inputs: { song_data: none, log_data: none },
     selection: { mode: run.mode, keysGiven: null, seen: 0, new: 0, changed: 0, unchanged: 0, missing: [] },
     recovery: { action: 'none' },
+    storage: noUsage(),
     startedAt: run.startedAt,
     finishedAt: run.startedAt,
   };
@@ -406,6 +417,12 @@ export function qualityChecks(run: RunContext, report: RunReport, digests: Recor
 async function finish(store: ObjectStore, run: RunContext, report: RunReport, committing: number): Promise<RunReport> {
   const done = { ...report, finishedAt: new Date().toISOString() };
   done.stages.commit.wallMs = Date.now() - committing;
+  if (done.storage) {
+    // Commit's own requests up to here: the report and the clean-up after it are not counted.
+    done.storage = { ...done.storage, commit: { ...store.usage } };
+    const { plan, map, dimensions, facts, commit } = done.storage;
+    done.storage.total = addUsage(plan, map, dimensions, facts, commit);
+  }
   await store.put(runReportKey(run.runId), `${JSON.stringify(done, null, 2)}\n`);
   await store.put(runPageKey(run.runId), renderRunReport(done));
   await releaseLease(store, run.runId);

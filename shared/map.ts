@@ -8,7 +8,7 @@ import { ingest } from './ingest.ts';
 import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName, workerId } from './keys.ts';
 import type { RunContext, Shard } from './plan.ts';
 import { Shuffle } from './shuffle.ts';
-import { openStore } from './store.ts';
+import { addUsage, openStore, type StoreUsage } from './store.ts';
 import {
   artistMissing,
   joinKey,
@@ -42,6 +42,8 @@ export interface MapStats {
   rejectedKeys: string[];
   rows: Partial<Record<ShuffleName, number>>;
   shuffleBytes: number;
+  /** Storage requests and retries of this shard (the stats object itself not counted). */
+  storage: StoreUsage;
   startedAt: string;
   finishedAt: string;
 }
@@ -140,6 +142,7 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
     rejectedKeys: rejectedKeys.sort(),
     rows: out.rowCounts(),
     shuffleBytes,
+    storage: addUsage(source.usage, target.usage),
     startedAt,
     finishedAt: new Date().toISOString(),
   };

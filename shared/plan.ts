@@ -19,7 +19,14 @@ import {
 import { acquireLease, releaseLease } from './lease.ts';
 import { type LedgerEntry, readLedger } from './ledger.ts';
 import { type Recovery, readJson, recoverPublish, type StatePointer } from './publish.ts';
-import { type ObjectInfo, type ObjectLocation, type ObjectStore, openStore } from './store.ts';
+import {
+  addUsage,
+  type ObjectInfo,
+  type ObjectLocation,
+  type ObjectStore,
+  openStore,
+  type StoreUsage,
+} from './store.ts';
 
 /** What every worker of a run is told: small enough for any state payload. */
 export interface RunContext {
@@ -66,6 +73,8 @@ export interface PlanStats {
   inputs: PlanResult['inputs'];
   selection: InputSummary;
   recovery: Recovery;
+  /** Storage requests and retries of Plan (the stats object itself not counted). */
+  storage: StoreUsage;
   startedAt: string;
   finishedAt: string;
 }
@@ -143,6 +152,7 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
       inputs,
       selection,
       recovery,
+      storage: addUsage(source.usage, target.usage),
       startedAt: run.startedAt,
       finishedAt: new Date().toISOString(),
     };

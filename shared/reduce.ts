@@ -26,7 +26,7 @@ import type { InputObject, RunContext } from './plan.ts';
 import type { TableFile } from './publish.ts';
 import { DIGEST_COLUMNS, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
 import { type ReadCounts, readBucket, Shuffle } from './shuffle.ts';
-import { type ObjectStore, openStore } from './store.ts';
+import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
 import { timeParts } from './time.ts';
 import { byLatest, byPrecedence, dedupe, distinct, joinShuffleKey, joinSongplays } from './transform.ts';
 
@@ -50,6 +50,8 @@ export interface ReduceStats {
   shuffleBytes: number;
   /** Bytes of lake state written: the merged records (dimensions) or the tables' digests (facts). */
   stateBytes: number;
+  /** Storage requests and retries of this invocation (the stats object itself not counted). */
+  storage: StoreUsage;
   /** The facts phase's aggregates for the reports. */
   insights?: Insights;
   startedAt: string;
@@ -79,6 +81,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     tables: {},
     shuffleBytes: 0,
     stateBytes: 0,
+    storage: noUsage(),
     startedAt,
     finishedAt: '',
   };
@@ -176,6 +179,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   stats.rowsOut += Object.values(stats.tables).reduce((n, t) => n + t.rows, 0);
   stats.objectsRead = counts.objects;
   stats.bytesRead = counts.bytes;
+  stats.storage = { ...store.usage };
   stats.finishedAt = new Date().toISOString();
   await store.put(reduceStatsKey(run.runId, phase, bucket), JSON.stringify(stats));
   return { bucket, rows: Object.values(stats.tables).reduce((n, t) => n + t.rows, 0) };

@@ -34,10 +34,31 @@ export interface ObjectLocation {
   Key: string;
 }
 
+/** Requests a store made (S3: each API call, whatever its retries), and the retries the S3 client made. */
+export interface StoreUsage {
+  get: number;
+  put: number;
+  list: number;
+  delete: number;
+  retries: number;
+}
+
+/** A fresh, empty usage. */
+export const noUsage = (): StoreUsage => ({ get: 0, put: 0, list: 0, delete: 0, retries: 0 });
+
+/** Adds usages together. */
+export function addUsage(...all: (StoreUsage | undefined)[]): StoreUsage {
+  const out = noUsage();
+  for (const u of all) for (const k of Object.keys(out) as (keyof StoreUsage)[]) out[k] += u?.[k] ?? 0;
+  return out;
+}
+
 /** Storage as the pipeline sees it. */
 export interface ObjectStore {
   /** The root this store was opened on. */
   readonly uri: string;
+  /** What this store has asked of its backend so far (for the run report's retries and cost estimate). */
+  readonly usage: StoreUsage;
   /** Every object under a prefix, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** A whole object. */
@@ -98,6 +119,7 @@ const STREAM_CHUNK = 1 << 20;
 
 class FsStore implements ObjectStore {
   readonly uri: string;
+  readonly usage = noUsage(); // the filesystem is not billed per request: left at zero
   private readonly madeDirs = new Set<string>(); // directories known to exist: one mkdir each, not one per put
   constructor(private readonly root: string) {
     this.uri = root;
@@ -306,6 +328,7 @@ function s3Client(): S3Client {
 }
 
 class S3Store implements ObjectStore {
+  readonly usage = noUsage();
   constructor(
     readonly uri: string,
     private readonly bucket: string,
@@ -425,11 +448,25 @@ class S3Store implements ObjectStore {
     return { Bucket: this.bucket, Key: this.prefix + key };
   }
 
-  /** Classifies failures: throttling and network faults are transient, the rest are permanent. */
+  /**
+   * Counts the request and the client's retries of it; classifies failures: throttling and network faults are
+   * transient, the rest are permanent.
+   */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const kind = what.startsWith('list')
+      ? 'list'
+      : what.startsWith('delete')
+        ? 'delete'
+        : what.startsWith('write')
+          ? 'put'
+          : 'get';
+    this.usage[kind]++;
     try {
-      return await fn();
+      const out = await fn();
+      this.usage.retries += retriesOf(out);
+      return out;
     } catch (error) {
+      this.usage.retries += retriesOf(error);
       const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
       const code = (error as { code?: string; name?: string }).code ?? (error as Error).name;
       const transient =
@@ -447,6 +484,12 @@ class S3Store implements ObjectStore {
       throw new Kind(`cannot ${what}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/** Attempts beyond the first the SDK made for a response or an error (`$metadata.attempts`). */
+function retriesOf(value: unknown): number {
+  const attempts = (value as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
+  return typeof attempts === 'number' && attempts > 1 ? attempts - 1 : 0;
 }
 
 /** The HTTP status behind an S3 error, also when it was wrapped by `call`. */

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, request, type ServerResponse } from
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '../../cli/generate.ts';
 
 const CHILD = `
 const S3rver = require('s3rver');
@@ -23,11 +24,24 @@ export interface SeenRequest {
   url: string;
 }
 
+/** Faults the proxy answers with instead of forwarding, on a seeded share of requests. */
+export interface Faults {
+  /** Share of requests that fail (0–1). */
+  rate: number;
+  seed: number;
+  /** `503` SlowDown, `500` InternalError, `reset` the connection dropped before any answer. */
+  kinds: readonly ('503' | '500' | 'reset')[];
+}
+
 /** A running server; `stop` ends it and removes its files. */
 export interface LocalS3 {
   endpoint: string;
   /** Every request, in order, as a pass-through proxy in front of the server saw it. */
   requests: SeenRequest[];
+  /** Starts (or, with undefined, stops) failing a share of requests. */
+  setFaults: (faults: Faults | undefined) => void;
+  /** Faults injected so far, by kind. */
+  injected: Record<'503' | '500' | 'reset', number>;
   stop: () => Promise<void>;
 }
 
@@ -76,8 +90,27 @@ export async function startS3(buckets: string[], options: S3Options = {}): Promi
       req.pipe(upstream);
     });
   const locks = new Map<string, Promise<void>>();
+  const injected = { '503': 0, '500': 0, reset: 0 };
+  let faults: Faults | undefined;
+  let random = mulberry32(0);
   const proxy = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '' });
+    if (faults && random() < faults.rate) {
+      const kind = faults.kinds[Math.floor(random() * faults.kinds.length)] ?? '503';
+      injected[kind]++;
+      req.resume();
+      if (kind === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const [code, message] =
+        kind === '503'
+          ? ['SlowDown', 'Please reduce your request rate.']
+          : ['InternalError', 'We encountered an internal error. Please try again.'];
+      res.writeHead(Number(kind), { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+      return;
+    }
     const ifNoneMatch = req.headers['if-none-match'];
     const ifMatch = req.headers['if-match'];
     if (!conditional || req.method !== 'PUT' || (ifNoneMatch === undefined && ifMatch === undefined)) {
@@ -112,6 +145,11 @@ export async function startS3(buckets: string[], options: S3Options = {}): Promi
   return {
     endpoint,
     requests,
+    injected,
+    setFaults: (f) => {
+      faults = f;
+      random = mulberry32(f?.seed ?? 0);
+    },
     stop: async () => {
       await new Promise((r) => proxy.close(r));
       child.kill();

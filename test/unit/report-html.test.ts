@@ -6,6 +6,7 @@ import type { RunReport } from '../../shared/commit.ts';
 import { DEFAULT_SETTINGS } from '../../shared/config.ts';
 import { emptyInsights } from '../../shared/insights.ts';
 import { escapeHtml, renderRunReport } from '../../shared/report-html.ts';
+import { noUsage } from '../../shared/store.ts';
 
 const PLAYS_BY_HOUR = [
   155, 154, 117, 109, 136, 162, 183, 179, 207, 270, 312, 336, 308, 324, 432, 477, 542, 494, 498, 367, 360, 280, 217,
@@ -34,6 +35,9 @@ function sampleReport(): RunReport {
     },
     recovery: { action: 'none' },
     checks: [],
+    storage: Object.fromEntries(
+      ['plan', 'map', 'dimensions', 'facts', 'commit', 'total'].map((s) => [s, noUsage()]),
+    ) as RunReport['storage'],
     source: './data/R&D <raw>',
     target: 's3://my-lake/star',
     startedAt: '2026-11-23T02:11:21.757Z',
