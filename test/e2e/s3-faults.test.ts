@@ -1,10 +1,10 @@
 /**
  * S3 throttling and faults: a share of requests answered 503 SlowDown, 500, or dropped before any answer. The S3
  * client retries them with backoff and jitter, the run succeeds, the lake equals a clean run's, and the run report
- * counts the retries.
+ * counts the retries. A worker that fails or dies once is run again by the state machine's Retry.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../shared/store.ts';
@@ -12,6 +12,11 @@ import { duck } from '../support/lake.ts';
 import { LakeChecks } from '../support/lake-checks.ts';
 import { PUBLIC_SAMPLE, runEtl, tempDir } from '../support/run.ts';
 import { type LocalS3, startS3 } from '../support/s3.ts';
+
+const FAULTY = new URL('../support/handlers/faulty.ts', import.meta.url);
+const FAULTY_HANDLERS = Object.fromEntries(
+  ['PlanLambdaFunction', 'MapLambdaFunction', 'ReduceLambdaFunction', 'CommitLambdaFunction'].map((id) => [id, FAULTY]),
+);
 
 describe('S3 answering 503, 500 and dropped connections on 10% of requests', () => {
   let s3: LocalS3;
@@ -58,4 +63,29 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
     }
     await checks.assertEqualsFull(raw, lake, 'after a run through faults');
   });
+
+  for (const [label, fault] of [
+    ['a map worker that throws once', { stage: 'map', kind: 'throw' }],
+    ['a facts reducer killed once, after the others wrote', { stage: 'facts', kind: 'exit', bucket: 1 }],
+  ] as const) {
+    test(`${label} is run again: the run succeeds and equals a clean run`, async () => {
+      const target = `s3://lake/once-${fault.stage}`;
+      const once = join(tmp.dir, `once-${fault.stage}`);
+      process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ ...fault, once });
+      let run: Awaited<ReturnType<typeof runEtl>>;
+      try {
+        run = await runEtl('s3://raw/faults', target, { buckets: 2 }, 2, {}, FAULTY_HANDLERS);
+      } finally {
+        delete process.env.SPARKIFY_TEST_FAULT;
+      }
+      assert.ok(existsSync(once), 'the fault fired');
+      assert.equal(run.report.status, 'succeeded');
+      assert.equal(
+        run.report.stages[fault.stage === 'map' ? 'map' : 'facts'].invocations,
+        fault.stage === 'map' ? run.report.stages.plan.shards : 2,
+        'one statistics object per shard or bucket: the retry overwrote its own',
+      );
+      await checks.assertEqualsFull(raw, openStore(target), label);
+    });
+  }
 });

@@ -24,8 +24,14 @@ const validate = createRequire(import.meta.url)('asl-validator') as (d: unknown)
   errorsText: () => string;
 };
 const asl = (): Obj => JSON.parse(readFileSync(ASL_URL, 'utf8'));
+/** The workers' retriers for any other failure (tested on their own below). */
+const retriesAnyFailure = (r: Obj): boolean =>
+  r.MaxAttempts === 0 || (r.ErrorEquals as string[] | undefined)?.includes('States.ALL') === true;
 const lower = (machine: Obj) => lowerForLocal(machine as Parameters<typeof lowerForLocal>[0]);
 const states = (machine: Obj): Record<string, Obj> => machine.States as Record<string, Obj>;
+
+/** The Task states of the map and reduce workers: idempotent, so any failure of theirs may be retried. */
+const WORKERS = ['MapShard', 'ReduceDimensionsBucket', 'ReduceFactsBucket'];
 
 /** Every state, child machines included. */
 function allStates(machine: Obj): [string, Obj][] {
@@ -81,8 +87,8 @@ describe('etl.asl.json', () => {
     const tasks = allStates(asl()).filter(([, s]) => s.Type === 'Task');
     assert.equal(tasks.length, 6);
     for (const [name, task] of tasks) {
-      // Plan also waits for the lake's lease (tested below); every other retrier is the transient one.
-      const retry = (task.Retry as Obj[]).filter((r) => !waitsForLease(r));
+      // Plan also waits for the lake's lease, the workers retry any other failure (both tested below).
+      const retry = (task.Retry as Obj[]).filter((r) => !waitsForLease(r) && !retriesAnyFailure(r));
       assert.equal(retry.length, 1, name);
       assert.deepEqual(
         [...((retry[0]?.ErrorEquals as string[] | undefined) ?? [])].sort(),
@@ -91,6 +97,27 @@ describe('etl.asl.json', () => {
       );
       assert.equal(retry[0]?.JitterStrategy, 'FULL', name);
       assert.ok((retry[0]?.BackoffRate as number) > 1, name);
+    }
+  });
+
+  test('the workers (map, reduce) also retry any other failure twice, but never bad input, storage or data errors', () => {
+    for (const [name, task] of allStates(asl()).filter(([, s]) => s.Type === 'Task')) {
+      const retry = task.Retry as Obj[];
+      if (!WORKERS.includes(name)) {
+        assert.ok(
+          !retry.some((r) => (r.ErrorEquals as string[]).includes('States.ALL')),
+          `${name}: no catch-all retry`,
+        );
+        continue;
+      }
+      assert.deepEqual(
+        retry.slice(1),
+        [
+          { ErrorEquals: ['ConfigError', 'StorageError', 'DataQualityError'], MaxAttempts: 0 },
+          { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
+        ],
+        `${name}: a crashed or failed worker is run again (its output keys are its own), a permanent error is not`,
+      );
     }
   });
 
