@@ -2,6 +2,7 @@
  * Run settings: read once, typed, validated, with defaults. The execution input carries them (so a run is
  * reproducible from its input alone); a missing or bad setting is a ConfigError naming the setting.
  */
+import { resolve as resolvePath, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
@@ -149,7 +150,45 @@ export function resolveSettings(raw: unknown): Settings {
 export function parseRunInput(raw: unknown): RunInput {
   const parsed = runInputSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`bad execution input: ${formatIssues(parsed.error)}`);
+  checkLocations(parsed.data.source, parsed.data.target);
   return parsed.data;
+}
+
+/**
+ * Where runs may read and write, when the deployment says so: SPARKIFY_ALLOWED_SOURCES and
+ * SPARKIFY_ALLOWED_TARGETS, comma-separated roots (`s3://bucket`, `s3://bucket/prefix`, or directories). A source
+ * or target outside them is refused before any work starts; unset, any location is allowed (a local run).
+ */
+export function checkLocations(source: string, target: string, env: NodeJS.ProcessEnv = process.env): void {
+  for (const [what, location, variable] of [
+    ['source', source, 'SPARKIFY_ALLOWED_SOURCES'],
+    ['target', target, 'SPARKIFY_ALLOWED_TARGETS'],
+  ] as const) {
+    const roots = (env[variable] ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r !== '');
+    if (roots.length === 0) continue;
+    if (!roots.some((root) => within(location, root))) {
+      throw new ConfigError(`${what} ${location} is not allowed here: runs may use ${roots.join(', ')} (${variable})`);
+    }
+  }
+}
+
+/** Whether a location is a root or inside it: S3 by bucket and whole key segments, directories by resolved path. */
+export function within(location: string, root: string): boolean {
+  const s3 = (uri: string): string[] | undefined =>
+    uri.startsWith('s3://')
+      ? uri
+          .slice('s3://'.length)
+          .split('/')
+          .filter((p) => p !== '')
+      : undefined;
+  const [l, r] = [s3(location), s3(root)];
+  if (l && r) return r.length > 0 && r.every((part, i) => l[i] === part) && !l.includes('..');
+  if (l || r || /^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return false;
+  const [path, base] = [resolvePath(location.replace(/^file:\/\//, '')), resolvePath(root.replace(/^file:\/\//, ''))];
+  return path === base || path.startsWith(base.endsWith(sep) ? base : base + sep);
 }
 
 /** Validates a handler event against a schema, naming the handler in the error. */

@@ -1,6 +1,6 @@
 /** Schemas of the handlers' events: each handler validates its event before any work starts. */
 import { z } from 'zod';
-import { RUN_MODES, resolveSettings, type Settings } from './config.ts';
+import { checkLocations, RUN_MODES, resolveSettings, type Settings } from './config.ts';
 import { SOURCES } from './keys.ts';
 import type { RunContext, Shard } from './plan.ts';
 import { REDUCE_PHASES } from './reduce.ts';
@@ -8,18 +8,27 @@ import { REDUCE_PHASES } from './reduce.ts';
 const settings = z.unknown().transform((raw): Settings => resolveSettings(raw));
 
 /** The run context every worker receives. */
-export const runContextSchema: z.ZodType<RunContext> = z.object({
-  runId: z.string().regex(/^[0-9A-Za-z-]+$/),
-  source: z.string().min(1),
-  target: z.string().min(1),
-  mode: z.enum(RUN_MODES),
-  baseline: z
-    .string()
-    .regex(/^[0-9A-Za-z-]+$/)
-    .nullable(),
-  settings,
-  startedAt: z.string(),
-});
+export const runContextSchema: z.ZodType<RunContext> = z
+  .object({
+    runId: z.string().regex(/^[0-9A-Za-z-]+$/),
+    source: z.string().min(1),
+    target: z.string().min(1),
+    mode: z.enum(RUN_MODES),
+    baseline: z
+      .string()
+      .regex(/^[0-9A-Za-z-]+$/)
+      .nullable(),
+    settings,
+    startedAt: z.string(),
+  })
+  // The same allowed locations as the execution input: a worker never touches a bucket the deployment did not name.
+  .superRefine((run, ctx) => {
+    try {
+      checkLocations(run.source, run.target);
+    } catch (error) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+    }
+  });
 
 const shardSchema: z.ZodType<Shard> = z.object({
   shardId: z.string().regex(/^[a-z_]+-\d+$/),

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  checkLocations,
   DEFAULT_PARTITIONS,
   DEFAULT_SETTINGS,
   parseRunInput,
@@ -10,6 +11,7 @@ import {
   type Settings,
 } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { runContextSchema } from '../../shared/events.ts';
 
 const CONTRACT_DEFAULTS: Settings = {
   buckets: 4,
@@ -187,5 +189,81 @@ describe('parseRunInput', () => {
     assertConfigError(() => parseRunInput({ source: 'a', target: 'b', extra: 1 }), /extra/);
     assertConfigError(() => parseRunInput({ source: 'a', target: 'b', settings: { buckets: 0 } }), /buckets/);
     assertConfigError(() => parseRunInput(null), /^bad execution input: /);
+  });
+});
+
+describe('checkLocations (SPARKIFY_ALLOWED_SOURCES / SPARKIFY_ALLOWED_TARGETS)', () => {
+  const env = { SPARKIFY_ALLOWED_SOURCES: 's3://raw', SPARKIFY_ALLOWED_TARGETS: 's3://lake/star, /srv/lakes' };
+
+  test('inside the allowed roots: accepted', () => {
+    for (const [source, target] of [
+      ['s3://raw', 's3://lake/star'],
+      ['s3://raw/', 's3://lake/star/'],
+      ['s3://raw/sparkify/2018', 's3://lake/star/dev'],
+      ['s3://raw', '/srv/lakes/one'],
+    ] as const) {
+      assert.doesNotThrow(() => checkLocations(source, target, env), `${source} → ${target}`);
+    }
+  });
+
+  test('anything else is refused before work starts, naming the setting and what is allowed', () => {
+    const refused: [string, string, RegExp][] = [
+      [
+        's3://raw-evil',
+        's3://lake/star',
+        /^source s3:\/\/raw-evil is not allowed here: runs may use s3:\/\/raw \(SPARKIFY_ALLOWED_SOURCES\)$/,
+      ],
+      ['s3://raw', 's3://lake', /^target s3:\/\/lake is not allowed here/],
+      ['s3://raw', 's3://lake/starry', /^target s3:\/\/lake\/starry is not allowed/],
+      ['s3://raw', 's3://lake/star/../../other', /^target .* is not allowed/],
+      ['s3://raw', '/srv/lakes/../etc', /^target \/srv\/lakes\/\.\.\/etc is not allowed/],
+      ['s3://raw', '/srv/lakes-other', /^target \/srv\/lakes-other is not allowed/],
+      ['/tmp/raw', 's3://lake/star', /^source \/tmp\/raw is not allowed/],
+      ['https://raw', 's3://lake/star', /^source https:\/\/raw is not allowed/],
+    ];
+    for (const [source, target, message] of refused) {
+      assert.throws(
+        () => checkLocations(source, target, env),
+        (e: Error) => e instanceof ConfigError && message.test(e.message),
+        `${source} → ${target}`,
+      );
+    }
+  });
+
+  test('unset (a local run): any location', () => {
+    assert.doesNotThrow(() => checkLocations('/anywhere', 's3://any/where', {}));
+  });
+
+  test('the workers check the run they are given too', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const run = {
+        runId: 'r-1',
+        source: 's3://elsewhere',
+        target: 's3://lake/star',
+        mode: 'incremental',
+        baseline: null,
+        settings: {},
+        startedAt: '',
+      };
+      const parsed = runContextSchema.safeParse(run);
+      assert.equal(parsed.success, false);
+      assert.match(JSON.stringify(parsed.error?.issues), /source s3:\/\/elsewhere is not allowed here/);
+      assert.equal(runContextSchema.safeParse({ ...run, source: 's3://raw/x' }).success, true);
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  test('keys given by an S3 event stay under the source prefixes', () => {
+    for (const key of ['log_data/../_manifests/songs.json', 'other/x.json', 'log_data/2018/', '/log_data/x.json']) {
+      assert.throws(
+        () => parseRunInput({ source: 's3://raw', target: 's3://lake', keys: [key] }),
+        (e: Error) => e instanceof ConfigError && /bad execution input: keys\.0/.test(e.message),
+        key,
+      );
+    }
   });
 });

@@ -476,6 +476,8 @@ describe('Lambda functions and the state machine', () => {
       assert.equal(properties.Timeout, SIZES[fn].timeout, `${fn}: timeout`);
       const variables = obj(obj(properties.Environment, `${fn}.Environment`).Variables, `${fn}: variables`);
       assert.equal(variables.NODE_OPTIONS, '--enable-source-maps', `${fn}: NODE_OPTIONS`);
+      assert.equal(variables.SPARKIFY_ALLOWED_SOURCES, `s3://${RAW_BUCKET}`, `${fn}: reads only the raw bucket`);
+      assert.equal(variables.SPARKIFY_ALLOWED_TARGETS, `s3://${LAKE_BUCKET}`, `${fn}: writes only the lake bucket`);
       assert.deepEqual(properties.Role, { 'Fn::GetAtt': [roleId(fn), 'Arn'] }, `${fn}: its own role`);
       assert.equal(template.Resources[roleId(fn)]?.Type, 'AWS::IAM::Role', `${roleId(fn)} is a role`);
     }
@@ -929,6 +931,8 @@ describe('S3 events: objects created start runs for their keys', () => {
     assert.deepEqual(resolve(template, variables) as JsonObject, {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NODE_OPTIONS: '--enable-source-maps',
+      SPARKIFY_ALLOWED_SOURCES: `s3://${RAW_BUCKET}`,
+      SPARKIFY_ALLOWED_TARGETS: `s3://${LAKE_BUCKET}`,
       STATE_MACHINE_ARN: stateMachineArn,
       RAW_BUCKET,
       SOURCE: `s3://${RAW_BUCKET}`,
