@@ -201,6 +201,22 @@ function atomicity(backend: Backend): void {
     await checks.assertEqualsFull(lab.src, lab.dst, 'after recovery');
   });
 
+  test('two runs started at once (overlapping schedules): one loads, the other is refused; no row twice', async () => {
+    const lab = await published();
+    const outcomes = await Promise.allSettled([
+      runEtl(lab.source, lab.lake, { buckets: BUCKETS }, 1),
+      runEtl(lab.source, lab.lake, { buckets: BUCKETS }, 1),
+    ]);
+    const loaded = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    assert.equal(loaded.length + refused.length, 2);
+    // Usually one is refused; if one finished before the other planned, the second found nothing new.
+    for (const r of refused) assert.equal((r.reason as LocalExecutionError).errorName, 'LakeBusyError');
+    const published_ = loaded.filter((o) => o.value.report.published);
+    assert.equal(published_.length, 1, 'exactly one run published the new files');
+    await checks.assertEqualsFull(lab.src, lab.dst, 'after overlapping runs');
+  });
+
   test('a run refused by the lease changes nothing; its keys are loaded by the next run through the ledger', async () => {
     const lab = await published();
     await acquireLease(lab.dst, 'someone-else');
