@@ -4,7 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   AbortMultipartUploadCommand,
@@ -241,7 +241,8 @@ class FsStore implements ObjectStore {
     place: (temp: string, full: string) => Promise<void>,
   ): Promise<void> {
     const full = this.path(key);
-    const temp = `${full}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    // Hidden (a leading dot): Athena, Hive, Spark and the Parquet globs skip it if a killed writer leaves it behind.
+    const temp = join(dirname(full), `.${basename(full)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       const dir = dirname(full);
       if (!this.madeDirs.has(dir)) {
