@@ -36,6 +36,7 @@ run options (defaults in brackets):
   --shards-per-batch N      shards per map invocation [${DEFAULT_SETTINGS.shardsPerBatch}]
   --read-concurrency N      GETs in flight per map worker [${DEFAULT_SETTINGS.readConcurrency}]
   --reject-limit X          fail when a source's rejected/read exceeds X [${DEFAULT_SETTINGS.rejectLimit}]
+  --tolerated-shard-failures X  share of map shards that may fail; their objects are retried next run [${DEFAULT_SETTINGS.toleratedShardFailures}]
   --max-record-bytes N      larger records are rejected [${DEFAULT_SETTINGS.maxRecordBytes}]
   --partition TABLE=COLS    partition columns, e.g. songs=year,artist_id (repeatable; TABLE= for none)
   --full                    rebuild from every input object, not only what is new or changed since the ledger
@@ -76,6 +77,7 @@ export function runInputFromArgs(argv: string[]): {
       'read-concurrency': { type: 'string' },
       'reject-limit': { type: 'string' },
       'max-record-bytes': { type: 'string' },
+      'tolerated-shard-failures': { type: 'string' },
       partition: { type: 'string', multiple: true },
       full: { type: 'boolean', default: false },
       keys: { type: 'string', multiple: true },
@@ -100,6 +102,7 @@ export function runInputFromArgs(argv: string[]): {
       shardsPerBatch: intOption(values['shards-per-batch'], 'shards-per-batch'),
       readConcurrency: intOption(values['read-concurrency'], 'read-concurrency'),
       rejectLimit: intOption(values['reject-limit'], 'reject-limit'),
+      toleratedShardFailures: intOption(values['tolerated-shard-failures'], 'tolerated-shard-failures'),
       maxRecordBytes: intOption(values['max-record-bytes'], 'max-record-bytes'),
       partitions: Object.keys(partitions).length > 0 ? partitions : undefined,
     }).filter(([, v]) => v !== undefined),

@@ -25,7 +25,14 @@ import {
 } from './keys.ts';
 import { releaseLease } from './lease.ts';
 import { type LedgerEntry, readLedger, writeLedger } from './ledger.ts';
-import { EXAMPLES_PER_REASON, type MapStats, type RejectExample, type SourceCounts } from './map.ts';
+import {
+  causeOf,
+  EXAMPLES_PER_REASON,
+  type FailedShard,
+  type MapStats,
+  type RejectExample,
+  type SourceCounts,
+} from './map.ts';
 import type { InputObject, InputSummary, PlanStats, RunContext } from './plan.ts';
 import {
   currentVersion,
@@ -98,6 +105,8 @@ export interface RunReport {
   sources: Record<SourceName, SourceCounts & { rejectRate: number }>;
   rejects: { total: number; byReason: Record<string, number>; examples: Record<string, RejectExample[]> };
   checks: QualityCheck[];
+  /** Map shards that failed after their retries, when tolerated (`toleratedShardFailures`). */
+  failedShards?: { shardId: string; objects: number; error: string }[];
   /** Aggregates for the reports: plays by hour and level, users by level, top songs. */
   insights: Insights;
   tables: Record<TableName, TableReport>;
@@ -132,6 +141,14 @@ export async function commitRun(
   for (const t of TABLES) next.tables[t] = { table: t, runId: run.runId, files: files[t] };
   const digests = await readDigests(store, run.runId);
   report.checks = qualityChecks(run, report, digests);
+  if (gathered.failed.length > 0) {
+    const share = gathered.failed.length / gathered.planned.shards;
+    report.checks.push({
+      name: 'map: failed shards',
+      passed: share <= run.settings.toleratedShardFailures,
+      detail: `${gathered.failed.length} of ${gathered.planned.shards} shards failed (${pct(share)}, tolerated ${pct(run.settings.toleratedShardFailures)}); their objects are read again by the next run`,
+    });
+  }
   report.tables = tablesReport(next);
   await diffTables(store, report, digests, current);
 
@@ -143,15 +160,24 @@ export async function commitRun(
     throw new DataQualityError(message);
   }
 
+  // A failed shard's objects: one file-level reject each, and out of the ledger so that the next run reads them.
+  const unread = new Set<string>();
+  for (const f of gathered.failed) {
+    for (const key of f.keys) {
+      unread.add(key);
+      const line = { source: f.source, key, line: 0, reason: FAILED_SHARD_REASON, raw: f.error.slice(0, 1000) };
+      await store.put(rejectsKey(key), `${JSON.stringify(line)}\n`);
+    }
+  }
   // Every file of the new version exists before the publish starts: the ledger is the last of them.
-  const reading = await readInputs(store, run.runId);
+  const reading = (await readInputs(store, run.runId)).filter((o) => !unread.has(o.key));
   const ledger = run.baseline ? await readLedger(store, run.baseline) : new Map<string, LedgerEntry>();
   for (const o of reading) ledger.set(o.key, { key: o.key, etag: o.etag, size: o.size, runId: o.runId });
   await writeLedger(store, run.runId, ledger.values());
   await store.put(runInputsReportKey(run.runId), reading.map((o) => `${JSON.stringify(o)}\n`).join(''));
 
   await publish(store, run.runId, next, options.onPublish);
-  await removeStaleRejects(store, run, reading, gathered.maps);
+  await removeStaleRejects(store, run, reading, gathered.maps, unread);
   return finish(store, run, { ...report, published: true }, committing);
 }
 
@@ -177,7 +203,7 @@ export async function abortRun(
     }
   }
   await removeRunFiles(store, run.runId);
-  const message = causeMessage(failure);
+  const message = causeOf(failure);
   // The quality gate wrote its own failed report, with the checks: Abort keeps it.
   const gated = await readJson<RunReport>(store, runReportKey(run.runId));
   const failed: RunReport =
@@ -190,18 +216,6 @@ export async function abortRun(
   throw error;
 }
 
-/** The message inside a caught error's Cause (Lambda wraps it as JSON). */
-function causeMessage(failure: { Error: string; Cause?: string | undefined }): string {
-  const cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the message itself
-  }
-  return cause || failure.Error;
-}
-
 /** Everything the run wrote into the lake that no pointer names: its table files and its state version. */
 async function removeRunFiles(store: ObjectStore, runId: string): Promise<void> {
   const mine: string[] = [];
@@ -211,20 +225,21 @@ async function removeRunFiles(store: ObjectStore, runId: string): Promise<void> 
   await store.delete(mine);
 }
 
-/** Rejects files of objects read again that no longer have rejects (a full run: of every object not rejected now). */
+/** Rejects files of objects read that have no rejects now (a full run: of every object not rejected now). */
 async function removeStaleRejects(
   store: ObjectStore,
   run: RunContext,
   reading: readonly InputObject[],
   maps: readonly MapStats[],
+  unread: ReadonlySet<string>,
 ): Promise<void> {
-  const rejected = new Set(maps.flatMap((m) => m.rejectedKeys.map(rejectsKey)));
+  const rejected = new Set([...maps.flatMap((m) => m.rejectedKeys), ...unread].map(rejectsKey));
   const stale: string[] = [];
   if (run.mode === 'full') {
     for await (const o of store.list(rejectsKey(''))) if (!rejected.has(o.key)) stale.push(o.key);
   } else {
-    for (const o of reading)
-      if (o.status === 'changed' && !rejected.has(rejectsKey(o.key))) stale.push(rejectsKey(o.key));
+    // Changed objects, and new ones that a failed shard left a file-level reject for.
+    for (const o of reading) if (!rejected.has(rejectsKey(o.key))) stale.push(rejectsKey(o.key));
   }
   await store.delete(stale);
 }
@@ -233,6 +248,7 @@ interface Gathered {
   report: RunReport;
   planned: PlanStats;
   maps: MapStats[];
+  failed: FailedShard[];
   files: Record<TableName, TableFile[]>;
 }
 
@@ -241,6 +257,7 @@ async function gather(store: ObjectStore, run: RunContext): Promise<Gathered> {
   const planned = (await readJson<PlanStats>(store, planStatsKey(run.runId))) ?? emptyPlan(run);
   const maps = await readJsonObjects<MapStats>(store, statsPrefix(run.runId, 'map'));
   const reduces = await readJsonObjects<ReduceStats>(store, statsPrefix(run.runId, 'reduce'));
+  const failed = await readJsonObjects<FailedShard>(store, statsPrefix(run.runId, 'failed'));
 
   const sources = {} as RunReport['sources'];
   const byReason: Record<string, number> = {};
@@ -249,9 +266,17 @@ async function gather(store: ObjectStore, run: RunContext): Promise<Gathered> {
     for (const m of maps.filter((s) => s.source === name)) {
       for (const k of Object.keys(c) as (keyof SourceCounts)[]) c[k] += m.counts[k];
     }
+    // An object of a failed shard is one file-level reject: nothing of it was loaded.
+    for (const f of failed.filter((s) => s.source === name)) {
+      c.objects += f.keys.length;
+      c.read += f.keys.length;
+      c.rejected += f.keys.length;
+    }
     sources[name] = { ...c, rejectRate: c.read === 0 ? 0 : c.rejected / c.read };
   }
   for (const m of maps) for (const [r, n] of Object.entries(m.rejectReasons)) byReason[r] = (byReason[r] ?? 0) + n;
+  const unread = failed.reduce((n, f) => n + f.keys.length, 0);
+  if (unread > 0) byReason[FAILED_SHARD_REASON] = unread;
 
   const files = Object.fromEntries(TABLES.map((t) => [t, [] as TableFile[]])) as Record<TableName, TableFile[]>;
   for (const r of reduces) {
@@ -309,7 +334,8 @@ async function gather(store: ObjectStore, run: RunContext): Promise<Gathered> {
       commit: { wallMs: 0 },
     },
   };
-  return { report, planned, maps, files };
+  report.failedShards = failed.map((f) => ({ shardId: f.shardId, objects: f.keys.length, error: f.error }));
+  return { report, planned, maps, failed, files };
 }
 
 /** Plan's statistics when Plan never wrote them (a run that failed before). */
@@ -483,6 +509,9 @@ function examples(maps: readonly MapStats[]): Record<string, RejectExample[]> {
   }
   return out;
 }
+
+/** The reject reason of an object a failed map shard did not read. */
+export const FAILED_SHARD_REASON = 'object not read: its map shard failed';
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 

@@ -55,6 +55,7 @@ const settingsSchema = z
     shardsPerBatch: z.number().int().min(1).max(1000),
     readConcurrency: z.number().int().min(1).max(1024),
     rejectLimit: z.number().min(0).max(1),
+    toleratedShardFailures: z.number().min(0).max(1),
     maxRecordBytes: z
       .number()
       .int()
@@ -79,6 +80,11 @@ export interface Settings {
   readConcurrency: number;
   /** The run fails when a source's rejected / read exceeds this. */
   rejectLimit: number;
+  /**
+   * Share of map shards that may fail (after their retries) without failing the run: their objects become
+   * file-level rejects, stay out of the ledger and are read again by the next run. 0: any failed shard fails the run.
+   */
+  toleratedShardFailures: number;
   /** A record larger than this is rejected without being held whole. */
   maxRecordBytes: number;
   /** Partition columns per table. */
@@ -93,6 +99,7 @@ export const DEFAULT_SETTINGS: Settings = {
   shardsPerBatch: 1,
   readConcurrency: 64,
   rejectLimit: 0.05,
+  toleratedShardFailures: 0,
   maxRecordBytes: 16 * 1024 * 1024,
   partitions: DEFAULT_PARTITIONS,
 };

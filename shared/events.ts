@@ -37,10 +37,11 @@ const shardSchema: z.ZodType<Shard> = z.object({
   bytes: z.number().int().min(0),
 });
 
-/** The map worker's event: one ItemBatcher batch. */
+/** The map worker's event: one ItemBatcher batch; with `failure` (what the Catch caught), the batch failed. */
 export const mapEventSchema = z.object({
   BatchInput: z.object({ run: runContextSchema }),
   Items: z.array(shardSchema).min(1),
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 
 /** The reducer's event: one bucket of one phase. */

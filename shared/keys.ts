@@ -58,8 +58,13 @@ export const mapStatsKey = (runId: string, shardId: string): string =>
 export const reduceStatsKey = (runId: string, phase: string, bucket: number): string =>
   `${scratchPrefix(runId)}stats/reduce/${phase}-b${pad(bucket)}.json`;
 
+/** A map shard that failed after its retries: its objects, and why (Commit makes them file-level rejects). */
+export const failedShardKey = (runId: string, shardId: string): string =>
+  `${scratchPrefix(runId)}stats/failed/${shardId}.json`;
+
 /** Prefix of all statistics of a run. */
-export const statsPrefix = (runId: string, stage: 'map' | 'reduce'): string => `${scratchPrefix(runId)}stats/${stage}/`;
+export const statsPrefix = (runId: string, stage: 'map' | 'reduce' | 'failed'): string =>
+  `${scratchPrefix(runId)}stats/${stage}/`;
 
 /** Plan's statistics. */
 export const planStatsKey = (runId: string): string => `${scratchPrefix(runId)}stats/plan.json`;

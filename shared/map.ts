@@ -4,8 +4,17 @@
  */
 
 import { threadId } from 'node:worker_threads';
+import { EtlError } from './errors.ts';
 import { ingest } from './ingest.ts';
-import { mapStatsKey, rejectsKey, type ShuffleName, type SourceName, workerId } from './keys.ts';
+import {
+  failedShardKey,
+  mapStatsKey,
+  rejectsKey,
+  type ShuffleName,
+  type SourceName,
+  shuffleKey,
+  workerId,
+} from './keys.ts';
 import type { RunContext, Shard } from './plan.ts';
 import { Shuffle } from './shuffle.ts';
 import { addUsage, openStore, type StoreUsage } from './store.ts';
@@ -74,6 +83,55 @@ export async function mapBatch(batch: MapBatch): Promise<{ shards: number; read:
     rejected += stats.counts.rejected;
   }
   return { shards: batch.Items.length, read, rejected };
+}
+
+/** A map shard that failed after its retries. */
+export interface FailedShard {
+  shardId: string;
+  source: SourceName;
+  keys: string[];
+  error: string;
+}
+
+/** The datasets the map stage writes (the later ones are the reducers'). */
+const MAP_OUTPUTS: readonly ShuffleName[] = ['songs', 'artists', 'users', 'events', 'times'];
+
+/**
+ * A batch whose map failed after its retries (the state machine's Catch). Whatever its attempts wrote to the shuffle
+ * goes, and the shards are recorded for Commit. With no failures tolerated, the original error fails the run.
+ */
+export async function recordFailedBatch(batch: MapBatch, failure: { Error: string; Cause?: string | undefined }) {
+  const run = batch.BatchInput.run;
+  const target = openStore(run.target);
+  const message = causeOf(failure);
+  for (const shard of batch.Items) {
+    const slices = MAP_OUTPUTS.flatMap((name) =>
+      Array.from({ length: run.settings.buckets }, (_, b) => shuffleKey(run.runId, name, b, shard.shardId)),
+    );
+    await target.delete([...slices, mapStatsKey(run.runId, shard.shardId)]);
+    if (run.settings.toleratedShardFailures > 0) {
+      const record: FailedShard = { ...shard, error: `${failure.Error}: ${message}` };
+      await target.put(failedShardKey(run.runId, shard.shardId), JSON.stringify(record));
+    }
+  }
+  if (run.settings.toleratedShardFailures === 0) {
+    const error = new EtlError(message);
+    error.name = failure.Error;
+    throw error;
+  }
+  return { shards: batch.Items.length, failed: batch.Items.length };
+}
+
+/** The message inside a caught error's Cause (Lambda wraps it as JSON). */
+export function causeOf(failure: { Error: string; Cause?: string | undefined }): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the message itself
+  }
+  return cause || failure.Error;
 }
 
 /** One reject line (docs/contract.md). */

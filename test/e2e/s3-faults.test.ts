@@ -64,6 +64,81 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
     await checks.assertEqualsFull(raw, lake, 'after a run through faults');
   });
 
+  test('a shard that always fails, with failures tolerated: its objects become file-level rejects and load next run', async () => {
+    const target = 's3://lake/tolerated';
+    const settings = { shardFiles: 10, toleratedShardFailures: 0.1 };
+    // 71 song files and 30 log files in shards of 10: shards 0–7 song_data, 8–10 log_data; the middle log shard fails.
+    process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ stage: 'map', kind: 'throw', shard: 'log_data-000009' });
+    let run: Awaited<ReturnType<typeof runEtl>>;
+    try {
+      run = await runEtl('s3://raw/faults', target, settings, 2, {}, FAULTY_HANDLERS);
+    } finally {
+      delete process.env.SPARKIFY_TEST_FAULT;
+    }
+    const { report } = run;
+    assert.equal(report.status, 'succeeded');
+    assert.deepEqual(
+      report.failedShards?.map((f: { shardId: string; objects: number }) => [f.shardId, f.objects]),
+      [['log_data-000009', 10]],
+    );
+    assert.equal(report.rejects.byReason['object not read: its map shard failed'], 10);
+    const check = report.checks.find((c: { name: string }) => c.name === 'map: failed shards');
+    assert.deepEqual(
+      [check?.passed, check?.detail.startsWith('1 of 11 shards failed (9.09%, tolerated 10.00%)')],
+      [true, true],
+    );
+    const logs = report.sources.log_data;
+    assert.equal(
+      logs.loaded + logs.rejected,
+      logs.read,
+      'read = loaded + rejected, the unread objects counted once each',
+    );
+
+    // The lake holds everything but the failed shard's objects; each of those has one file-level reject.
+    const target_ = openStore(target);
+    const ledger: string[] = [];
+    for await (const o of target_.list('_state/')) if (o.key.endsWith('ledger.jsonl')) ledger.push(o.key);
+    const loaded = Buffer.from(await target_.get(ledger[0] as string))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).key as string);
+    assert.equal(loaded.length, 101 - 10, 'the failed objects are not in the ledger');
+    const failedKeys: string[] = [];
+    for await (const o of target_.list('_rejects/log_data/')) failedKeys.push(o.key);
+    assert.equal(failedKeys.length, 10);
+    const line = JSON.parse(Buffer.from(await target_.get(failedKeys[0] as string)).toString('utf8'));
+    assert.deepEqual([line.line, line.reason], [0, 'object not read: its map shard failed']);
+    assert.match(line.raw, /^InjectedFault: injected fault in map/);
+
+    // Nothing injected now: the next run reads exactly those 10 objects, and the lake equals a full run.
+    const next = await runEtl('s3://raw/faults', target, settings, 2);
+    assert.equal(next.report.inputs.new, 10);
+    await checks.assertEqualsFull(raw, target_, 'after the failed shard was read again');
+  });
+
+  test('failed shards beyond the tolerated share fail the run, naming the check; nothing is published', async () => {
+    process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ stage: 'map', kind: 'throw', shard: 'log_data-000009' });
+    try {
+      await assert.rejects(
+        runEtl(
+          's3://raw/faults',
+          's3://lake/over-tolerance',
+          { shardFiles: 10, toleratedShardFailures: 0.05 },
+          2,
+          {},
+          FAULTY_HANDLERS,
+        ),
+        (e: Error & { errorName?: string }) =>
+          e.errorName === 'DataQualityError' &&
+          /map: failed shards \(1 of 11 shards failed \(9\.09%, tolerated 5\.00%\)/.test(e.message),
+      );
+    } finally {
+      delete process.env.SPARKIFY_TEST_FAULT;
+    }
+    assert.equal(await openStore('s3://lake/over-tolerance').head('_manifests/songplays.json'), undefined);
+  });
+
   for (const [label, fault] of [
     ['a map worker that throws once', { stage: 'map', kind: 'throw' }],
     ['a facts reducer killed once, after the others wrote', { stage: 'facts', kind: 'exit', bucket: 1 }],

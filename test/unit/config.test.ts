@@ -20,6 +20,7 @@ const CONTRACT_DEFAULTS: Settings = {
   shardsPerBatch: 1,
   readConcurrency: 64,
   rejectLimit: 0.05,
+  toleratedShardFailures: 0,
   maxRecordBytes: 16 * 1024 * 1024,
   partitions: {
     songplays: ['year', 'month'],

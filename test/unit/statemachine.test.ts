@@ -85,7 +85,7 @@ describe('etl.asl.json', () => {
 
   test('every Task retries exactly the transient errors, with backoff and jitter', () => {
     const tasks = allStates(asl()).filter(([, s]) => s.Type === 'Task');
-    assert.equal(tasks.length, 6);
+    assert.equal(tasks.length, 7);
     for (const [name, task] of tasks) {
       // Plan also waits for the lake's lease, the workers retry any other failure (both tested below).
       const retry = (task.Retry as Obj[]).filter((r) => !waitsForLease(r) && !retriesAnyFailure(r));
@@ -121,6 +121,22 @@ describe('etl.asl.json', () => {
     }
   });
 
+  test('a map batch that still fails after its retries goes to MapShardFailed (the map function, told the failure)', () => {
+    const processor = (states(asl()).MapShards as Obj).ItemProcessor as Obj;
+    const mapShard = states(processor).MapShard as Obj;
+    assert.deepEqual(mapShard.Catch, [
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'MapShardFailed' },
+    ]);
+    const failed = states(processor).MapShardFailed as Obj;
+    assert.deepEqual((failed.Parameters as Obj).Payload, {
+      'BatchInput.$': '$.BatchInput',
+      'Items.$': '$.Items',
+      'failure.$': '$.failure',
+    });
+    assert.equal(failed.End, true);
+    assert.equal(failed.Catch, undefined, 'its own failure fails the Map, and so the run');
+  });
+
   test('Plan waits for a busy lake on AWS (about an hour, with jitter); locally the wait is dropped', () => {
     const plan = states(asl()).Plan as Obj;
     const waits = (plan.Retry as Obj[]).filter((r) => waitsForLease(r));
@@ -153,6 +169,7 @@ describe('etl.asl.json', () => {
     assert.deepEqual(lowered.functions, {
       Plan: 'PlanLambdaFunction',
       MapShard: 'MapLambdaFunction',
+      MapShardFailed: 'MapLambdaFunction',
       ReduceDimensionsBucket: 'ReduceLambdaFunction',
       ReduceFactsBucket: 'ReduceLambdaFunction',
       Commit: 'CommitLambdaFunction',

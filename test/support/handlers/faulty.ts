@@ -20,6 +20,8 @@ interface Fault {
   stage: 'map' | 'dimensions' | 'facts' | 'commit' | 'abort';
   /** `corrupt` (facts only): after the real reducer, its songplays digest gains a duplicate key and a dangling user. */
   kind: 'exit' | 'throw' | 'corrupt';
+  /** For map: the shard to fail in (every shard when not given). */
+  shard?: string;
   /** For facts: the bucket to die in (the others write their files first). */
   bucket?: number;
   /** For commit: the publish step after which to die (`flipped songplays`, `cleaning`, …). */
@@ -49,7 +51,11 @@ function fail(fault: Fault, where: string): never {
 export async function handler(event: Record<string, unknown>): Promise<unknown> {
   const fault = JSON.parse(process.env.SPARKIFY_TEST_FAULT ?? '{}') as Fault;
   if ('BatchInput' in event) {
-    if (fault.stage === 'map' && fires(fault)) fail(fault, 'map');
+    // The failure handler of a batch (MapShardFailed) is the real one.
+    if ('failure' in event) return map(event);
+    const items = event.Items as { shardId: string }[];
+    const here = fault.stage === 'map' && (fault.shard === undefined || items.some((i) => i.shardId === fault.shard));
+    if (here && fires(fault)) fail(fault, 'map');
     return map(event);
   }
   if ('phase' in event) {
