@@ -6,6 +6,7 @@ import { TABLES } from '../../shared/config.ts';
 import type { ObjectStore } from '../../shared/store.ts';
 import { type duck, readLake } from './lake.ts';
 import { computeExpected } from './oracle.ts';
+import { recordReliability, testFile } from './reliability.ts';
 
 type Connection = Awaited<ReturnType<typeof duck>>;
 
@@ -56,7 +57,9 @@ export class LakeChecks {
     const sourceDir = await this.download(source);
     const lakeDir = await this.download(lake);
     const { rejects, read: _read, ...expected } = computeExpected(sourceDir);
-    assert.deepEqual(await readLake(this.db, lakeDir), expected, `${label}: tables equal a full run`);
+    const actual = await readLake(this.db, lakeDir);
+    recordComparison(label, expected, actual, rejects, readRejects(lakeDir));
+    assert.deepEqual(actual, expected, `${label}: tables equal a full run`);
     assert.deepEqual(readRejects(lakeDir), rejects, `${label}: rejects equal a full run's`);
     this.assertGlobExact(lakeDir, label);
   }
@@ -81,6 +84,48 @@ export class LakeChecks {
       }
     }
   }
+}
+
+/** Rows lost, duplicated or unexpected per table and rejects missing or extra, for docs/reliability.md. */
+function recordComparison(
+  label: string,
+  expected: Record<string, unknown[]>,
+  actual: Record<string, unknown[]>,
+  rejectsExpected: RejectLine[],
+  rejectsFound: RejectLine[],
+): void {
+  let rows = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let unexpected = 0;
+  for (const table of TABLES) {
+    const want = new Map<string, number>();
+    for (const r of expected[table] ?? []) want.set(JSON.stringify(r), (want.get(JSON.stringify(r)) ?? 0) + 1);
+    const seen = new Map<string, number>();
+    for (const r of actual[table] ?? []) seen.set(JSON.stringify(r), (seen.get(JSON.stringify(r)) ?? 0) + 1);
+    rows += (expected[table] ?? []).length;
+    for (const [row, n] of want) lost += Math.max(0, n - (seen.get(row) ?? 0));
+    for (const [row, n] of seen) {
+      const w = want.get(row) ?? 0;
+      if (w === 0) unexpected += n;
+      else duplicated += Math.max(0, n - w);
+    }
+  }
+  const key = (r: RejectLine) => `${r.key}\u0000${r.line}\u0000${r.reason}`;
+  const found = new Set(rejectsFound.map(key));
+  const wanted = new Set(rejectsExpected.map(key));
+  recordReliability({
+    kind: 'check',
+    file: testFile(),
+    label,
+    rows,
+    lost,
+    duplicated,
+    unexpected,
+    rejectsExpected: rejectsExpected.length,
+    rejectsMissing: rejectsExpected.filter((r) => !found.has(key(r))).length,
+    rejectsExtra: rejectsFound.filter((r) => !wanted.has(key(r))).length,
+  });
 }
 
 /** Every reject line under a lake directory's `_rejects/`, in key and line order. */

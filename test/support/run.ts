@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../shared/store.ts';
 import { runLocal } from '../../statemachine/local-runner.ts';
+import { recordReliability, testFile } from './reliability.ts';
 
 process.env.SPARKIFY_QUIET = '1';
 
@@ -41,7 +42,14 @@ export async function runEtl(
   handlers?: Record<string, URL>,
 ) {
   const input = { source, target, settings, ...choice };
-  const result = (await runLocal(input as never, { workers, handlers })) as unknown as CommitResult;
+  let ok = false;
+  let result: CommitResult;
+  try {
+    result = (await runLocal(input as never, { workers, handlers })) as unknown as CommitResult;
+    ok = true;
+  } finally {
+    recordReliability({ kind: 'run', file: testFile(), ok });
+  }
   const report = JSON.parse(Buffer.from(await openStore(target).get(result.report)).toString('utf8'));
   return { result, report };
 }

@@ -79,6 +79,7 @@ describe('resolveSettings: overrides', () => {
       shardsPerBatch: 1000,
       readConcurrency: 1,
       rejectLimit: 0.5,
+      toleratedShardFailures: 1,
       maxRecordBytes: 2 ** 30,
     };
 
@@ -124,6 +125,11 @@ describe('resolveSettings: bad values throw a ConfigError naming the setting', (
     assertConfigError(() => resolveSettings({ buckets: 1025 }), /buckets/);
     assertConfigError(() => resolveSettings({ buckets: 1.5 }), /buckets/);
     assertConfigError(() => resolveSettings({ buckets: '4' }), /buckets/);
+  });
+
+  test('toleratedShardFailures outside [0, 1]', () => {
+    assertConfigError(() => resolveSettings({ toleratedShardFailures: 2 }), /toleratedShardFailures/);
+    assertConfigError(() => resolveSettings({ toleratedShardFailures: -1 }), /toleratedShardFailures/);
   });
 
   test('rejectLimit outside [0, 1]', () => {
