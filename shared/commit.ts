@@ -173,6 +173,8 @@ export async function commitRun(
   const reading = (await readInputs(store, run.runId)).filter((o) => !unread.has(o.key));
   const ledger = run.baseline ? await readLedger(store, run.baseline) : new Map<string, LedgerEntry>();
   for (const o of reading) ledger.set(o.key, { key: o.key, etag: o.etag, size: o.size, runId: o.runId });
+  // Their earlier records left the state with this run (it read them again), so their old entries go too.
+  for (const key of unread) ledger.delete(key);
   await writeLedger(store, run.runId, ledger.values());
   await store.put(runInputsReportKey(run.runId), reading.map((o) => `${JSON.stringify(o)}\n`).join(''));
 

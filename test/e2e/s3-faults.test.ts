@@ -115,6 +115,32 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
     const next = await runEtl('s3://raw/faults', target, settings, 2);
     assert.equal(next.report.inputs.new, 10);
     await checks.assertEqualsFull(raw, target_, 'after the failed shard was read again');
+
+    // A changed object whose shard fails leaves the ledger: put back as it was, it is still read again.
+    const key = 'log_data/2018/11/2018-11-05-events.json';
+    const original = await raw.get(key);
+    await raw.put(key, Buffer.from(original).toString('utf8').split('\n').slice(1).join('\n'));
+    process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ stage: 'map', kind: 'throw', shard: 'log_data-000000' });
+    try {
+      const failedAgain = await runEtl(
+        's3://raw/faults',
+        target,
+        { ...settings, toleratedShardFailures: 1, rejectLimit: 1 },
+        2,
+        {},
+        FAULTY_HANDLERS,
+      );
+      assert.deepEqual(
+        failedAgain.report.failedShards?.map((f: { objects: number }) => f.objects),
+        [1],
+      );
+    } finally {
+      delete process.env.SPARKIFY_TEST_FAULT;
+    }
+    await raw.put(key, original);
+    const reverted = await runEtl('s3://raw/faults', target, settings, 2);
+    assert.equal(reverted.report.inputs.new, 1, 'the object is read again although its ETag is the one loaded before');
+    await checks.assertEqualsFull(raw, target_, 'after a failed changed object was put back');
   });
 
   test('failed shards beyond the tolerated share fail the run, naming the check; nothing is published', async () => {
