@@ -173,6 +173,12 @@ export function summarize(report: RunReport, seconds: number): string {
       `  storage   ${fmt(u.get + u.put + u.list + u.delete)} requests (${fmt(u.get)} GET, ${fmt(u.put)} PUT, ${fmt(u.list)} LIST, ${fmt(u.delete)} DELETE), ${fmt(u.retries)} retried`,
     );
   }
+  if (report.cost) {
+    const c = report.cost;
+    lines.push(
+      `  on AWS    about $${c.usd.total.toFixed(4)} (${c.region}: Lambda ${c.lambdaGbSeconds.toFixed(1)} GB-s, ${fmt(c.stateTransitions)} state transitions, ${fmt(c.s3Get + c.s3PutOrList)} S3 requests)`,
+    );
+  }
   lines.push(`  output    ${report.target}`);
   const base = report.target.replace(/\/$/, '');
   lines.push(`  report    ${base}/${runPageKey(report.runId)} (and .json)`);

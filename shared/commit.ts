@@ -5,6 +5,7 @@
  */
 import { decodeIpc, type Row } from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
+import { type CostEstimate, estimateCost } from './cost.ts';
 import { DataQualityError, EtlError } from './errors.ts';
 import { type Insights, mergeInsights } from './insights.ts';
 import {
@@ -56,6 +57,8 @@ export interface StageReport {
   /** Distinct workers (process/thread, or Lambda sandbox) that ran the stage's invocations. */
   workers: number;
   wallMs: number;
+  /** The invocations' times added up (what Lambda bills), as against wallMs, first start to last end. */
+  busyMs: number;
   objectsRead: number;
   bytesRead: number;
   rowsIn: number;
@@ -64,7 +67,7 @@ export interface StageReport {
 }
 
 /** The figures one invocation adds to its stage. */
-type Figures = Omit<StageReport, 'invocations' | 'workers' | 'wallMs'>;
+type Figures = Omit<StageReport, 'invocations' | 'workers' | 'wallMs' | 'busyMs'>;
 
 /** One check of the quality gate. */
 export interface QualityCheck {
@@ -110,8 +113,10 @@ export interface RunReport {
   /** Aggregates for the reports: plays by hour and level, users by level, top songs. */
   insights: Insights;
   tables: Record<TableName, TableReport>;
-  /** Storage requests per stage and in all (S3 only: the filesystem counts none), with the S3 client's retries. */
+  /** Storage requests per stage and in all (on disk: the calls S3 would bill), with the S3 client's retries. */
   storage: Record<'plan' | 'map' | ReducePhase | 'commit' | 'total', StoreUsage>;
+  /** What the run would cost on AWS, from its own counts (shared/cost.ts). */
+  cost?: CostEstimate;
   stages: { plan: { shards: number; wallMs: number } } & Record<'map' | ReducePhase, StageReport> & {
       commit: { wallMs: number };
     };
@@ -450,6 +455,24 @@ async function finish(store: ObjectStore, run: RunContext, report: RunReport, co
     done.storage = { ...done.storage, commit: { ...store.usage } };
     const { plan, map, dimensions, facts, commit } = done.storage;
     done.storage.total = addUsage(plan, map, dimensions, facts, commit);
+    const st = done.stages;
+    done.cost = estimateCost({
+      busyMs: {
+        plan: st.plan.wallMs,
+        map: st.map.busyMs,
+        reduce: st.dimensions.busyMs + st.facts.busyMs,
+        commit: st.commit.wallMs,
+      },
+      invocations: {
+        plan: 1,
+        map: st.map.invocations,
+        reduce: st.dimensions.invocations + st.facts.invocations,
+        commit: 1,
+      },
+      mapBatches: st.map.invocations,
+      reduceItems: st.dimensions.invocations + st.facts.invocations,
+      storage: done.storage.total,
+    });
   }
   await store.put(runReportKey(run.runId), `${JSON.stringify(done, null, 2)}\n`);
   await store.put(runPageKey(run.runId), renderRunReport(done));
@@ -482,6 +505,7 @@ function stage<T extends { startedAt: string; finishedAt: string; worker: string
     invocations: items.length,
     workers: new Set(items.map((i) => i.worker)).size,
     wallMs: 0,
+    busyMs: 0,
     objectsRead: 0,
     bytesRead: 0,
     rowsIn: 0,
@@ -491,6 +515,7 @@ function stage<T extends { startedAt: string; finishedAt: string; worker: string
   if (items.length === 0) return out;
   out.wallMs =
     Math.max(...items.map((i) => Date.parse(i.finishedAt))) - Math.min(...items.map((i) => Date.parse(i.startedAt)));
+  out.busyMs = items.reduce((n, i) => n + Date.parse(i.finishedAt) - Date.parse(i.startedAt), 0);
   for (const item of items) {
     const f = figures(item);
     for (const k of Object.keys(f) as (keyof Figures)[]) out[k] += f[k];

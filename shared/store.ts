@@ -119,7 +119,8 @@ const STREAM_CHUNK = 1 << 20;
 
 class FsStore implements ObjectStore {
   readonly uri: string;
-  readonly usage = noUsage(); // the filesystem is not billed per request: left at zero
+  /** Counted as S3 would bill the same calls (a listing per 1,000 keys), for the local run's cost estimate. */
+  readonly usage = noUsage();
   private readonly madeDirs = new Set<string>(); // directories known to exist: one mkdir each, not one per put
   constructor(private readonly root: string) {
     this.uri = root;
@@ -139,6 +140,7 @@ class FsStore implements ObjectStore {
     const found: ObjectInfo[] = [];
     await this.walk(start, prefix, found);
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.usage.list += Math.max(1, Math.ceil(found.length / 1000));
     yield* found;
   }
 
@@ -164,6 +166,7 @@ class FsStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    this.usage.get++;
     try {
       return await readFile(this.path(key));
     } catch (error) {
@@ -173,6 +176,7 @@ class FsStore implements ObjectStore {
 
   async *stream(key: string): AsyncIterable<Uint8Array> {
     const full = this.path(key);
+    this.usage.get++;
     try {
       // Small objects (most song files) in one read: a stream would allocate a whole chunk buffer for each.
       if ((await stat(full)).size <= STREAM_CHUNK) {
@@ -191,6 +195,7 @@ class FsStore implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
+    this.usage.list++; // S3 answers it with a one-key listing
     try {
       const s = await stat(this.path(key), { bigint: true });
       return s.isFile() ? { key, size: Number(s.size), etag: fileEtag(s) } : undefined;
@@ -241,6 +246,7 @@ class FsStore implements ObjectStore {
     place: (temp: string, full: string) => Promise<void>,
   ): Promise<void> {
     const full = this.path(key);
+    this.usage.put++;
     // Hidden (a leading dot): Athena, Hive, Spark and the Parquet globs skip it if a killed writer leaves it behind.
     const temp = join(dirname(full), `.${basename(full)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
@@ -258,6 +264,7 @@ class FsStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
+    this.usage.delete += Math.ceil(keys.length / 1000); // one DeleteObjects per 1,000 keys
     const parents = new Set<string>();
     for (const key of keys) {
       const full = this.path(key);

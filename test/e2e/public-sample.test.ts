@@ -35,6 +35,31 @@ describe('public sample end to end', () => {
     assert.deepEqual(readdirSync(tmp.dir).includes('_rejects'), false);
   });
 
+  test('the report counts the storage calls S3 would bill and estimates the AWS cost from them', () => {
+    const { storage, cost, stages } = run.report;
+    assert.ok(storage.map.get >= 101, `map reads every input object: ${storage.map.get} GETs`);
+    assert.ok(storage.facts.put >= 5, `facts writes every table: ${storage.facts.put} PUTs`);
+    assert.deepEqual(storage.total, {
+      get: storage.plan.get + storage.map.get + storage.dimensions.get + storage.facts.get + storage.commit.get,
+      put: storage.plan.put + storage.map.put + storage.dimensions.put + storage.facts.put + storage.commit.put,
+      list: storage.plan.list + storage.map.list + storage.dimensions.list + storage.facts.list + storage.commit.list,
+      delete:
+        storage.plan.delete +
+        storage.map.delete +
+        storage.dimensions.delete +
+        storage.facts.delete +
+        storage.commit.delete,
+      retries: 0,
+    });
+    assert.equal(cost.s3Get, storage.total.get);
+    assert.equal(cost.s3PutOrList, storage.total.put + storage.total.list);
+    assert.equal(
+      cost.stateTransitions,
+      6 + stages.map.invocations + stages.dimensions.invocations + stages.facts.invocations,
+    );
+    assert.ok(cost.lambdaGbSeconds > 0 && cost.usd.total > 0 && cost.usd.total < 0.01, `$${cost.usd.total}`);
+  });
+
   test('matches exactly one play: "Setanta matins" by Elena, user 15', () => {
     const matched = lake.songplays.filter((p) => p.song_id !== null);
     assert.equal(matched.length, 1);

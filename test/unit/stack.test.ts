@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PARTITIONS, TABLES, type TableName } from '../../shared/config.ts';
+import { LAMBDA_MEMORY_MB } from '../../shared/cost.ts';
 import {
   leaseKey,
   ledgerKey,
@@ -481,6 +482,8 @@ describe('Lambda functions and the state machine', () => {
       assert.deepEqual(properties.Role, { 'Fn::GetAtt': [roleId(fn), 'Arn'] }, `${fn}: its own role`);
       assert.equal(template.Resources[roleId(fn)]?.Type, 'AWS::IAM::Role', `${roleId(fn)} is a role`);
     }
+    // The run report's cost estimate bills each stage at the memory deployed here.
+    for (const fn of STAGES) assert.equal(LAMBDA_MEMORY_MB[fn], SIZES[fn].memory, `${fn}: shared/cost.ts memory`);
     // 1769 MB is one full vCPU; the workers that parse and encode get it, plan and commit less.
     assert.ok(SIZES.plan.memory < 1769 && SIZES.commit.memory < 1769, 'plan and commit are smaller');
     assert.equal(template.Resources.IamRoleLambdaExecution, undefined, 'no osls provider role: no provider-level IAM');
