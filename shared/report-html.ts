@@ -39,6 +39,7 @@ ${tablesSection(report)}
 ${checksSection(report)}
 ${rejectsSection(report)}
 ${stagesSection(report)}
+${costSection(report)}
 <h2>Plays by hour (UTC)</h2>
 ${playsByHourChart(insights)}
 <h2>Top songs</h2>
@@ -264,6 +265,19 @@ function stagesSection(r: RunReport): string {
 ${rows}
 </tbody>
 </table>`;
+}
+
+/** Storage requests and the AWS cost estimate (reports before they existed have neither). */
+function costSection(r: RunReport): string {
+  const u = r.storage?.total;
+  const c = r.cost;
+  if (!u || !c) return '';
+  const usd = (x: number): string => `$${x.toFixed(4)}`;
+  return `<h2>Storage and cost</h2>
+<dl class="meta" data-section="cost">
+<dt>Storage requests</dt><dd data-field="requests">${num(u.get)} GET, ${num(u.put)} PUT, ${num(u.list)} LIST, ${num(u.delete)} DELETE; ${num(u.retries)} retried</dd>
+<dt>On AWS (${escapeHtml(c.region)})</dt><dd data-field="cost">about <strong>${usd(c.usd.total)}</strong>: Lambda ${usd(c.usd.lambda)} (${c.lambdaGbSeconds.toFixed(1)} GB-s, ${num(c.lambdaRequests)} requests), Step Functions ${usd(c.usd.stepFunctions)} (${num(c.stateTransitions)} transitions), S3 ${usd(c.usd.s3)} (${num(c.s3Get)} GET, ${num(c.s3PutOrList)} PUT or LIST)</dd>
+</dl>`;
 }
 
 // ---- charts: inline SVG sized by viewBox, so they scale with the page and need nothing else

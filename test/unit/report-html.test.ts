@@ -237,6 +237,29 @@ describe('renderRunReport', () => {
     assert.match(again, /rolled-back the interrupted publish of run <code>r&lt;1&gt;<\/code>/);
   });
 
+  test('storage and cost: requests with retries, and the estimate by service', () => {
+    assert.doesNotMatch(html, /data-section="cost"/, 'no estimate, no section');
+    const page = renderRunReport({
+      ...sampleReport(),
+      storage: { ...sampleReport().storage, total: { get: 1_234, put: 56, list: 7, delete: 1, retries: 3 } },
+      cost: {
+        region: 'us-east-1',
+        lambdaGbSeconds: 12.34,
+        lambdaRequests: 14,
+        stateTransitions: 20,
+        s3PutOrList: 63,
+        s3Get: 1_234,
+        usd: { lambda: 0.000167, stepFunctions: 0.0005, s3: 0.0008, total: 0.001467 },
+      },
+    });
+    const section_ = section(page, /<dl class="meta" data-section="cost">(.*?)<\/dl>/s);
+    assert.match(section_, /1,234 GET, 56 PUT, 7 LIST, 1 DELETE; 3 retried/);
+    assert.match(
+      section_,
+      /about <strong>\$0\.0015<\/strong>: Lambda \$0\.0002 \(12\.3 GB-s, 14 requests\), Step Functions \$0\.0005 \(20 transitions\), S3 \$0\.0008/,
+    );
+  });
+
   test('quality checks: failed ones first, with their detail, escaped', () => {
     const page = renderRunReport({
       ...sampleReport(),
