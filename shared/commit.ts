@@ -6,9 +6,10 @@
 import { decodeIpc, type Row } from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
 import { type CostEstimate, estimateCost } from './cost.ts';
-import { DataQualityError, EtlError } from './errors.ts';
+import { type CaughtFailure, DataQualityError, failureError, failureMessage } from './errors.ts';
 import { type Insights, mergeInsights } from './insights.ts';
 import {
+  partitionOf,
   planStatsKey,
   rejectsKey,
   runInputsKey,
@@ -26,14 +27,7 @@ import {
 } from './keys.ts';
 import { releaseLease } from './lease.ts';
 import { type LedgerEntry, readLedger, writeLedger } from './ledger.ts';
-import {
-  causeOf,
-  EXAMPLES_PER_REASON,
-  type FailedShard,
-  type MapStats,
-  type RejectExample,
-  type SourceCounts,
-} from './map.ts';
+import { EXAMPLES_PER_REASON, type FailedShard, type MapStats, type RejectExample, type SourceCounts } from './map.ts';
 import type { InputObject, InputSummary, PlanStats, RunContext } from './plan.ts';
 import {
   currentVersion,
@@ -194,10 +188,7 @@ export async function commitRun(
  * original error again so the execution fails with its name. Resolves only when the publish had already flipped
  * every pointer and was finished here: then the run did succeed.
  */
-export async function abortRun(
-  run: RunContext,
-  failure: { Error: string; Cause?: string | undefined },
-): Promise<RunReport> {
+export async function abortRun(run: RunContext, failure: CaughtFailure): Promise<RunReport> {
   const started = Date.now();
   const store = openStore(run.target);
   const { report } = await gather(store, run);
@@ -210,17 +201,14 @@ export async function abortRun(
     }
   }
   await removeRunFiles(store, run.runId);
-  const message = causeOf(failure);
   // The quality gate wrote its own failed report, with the checks: Abort keeps it.
   const gated = await readJson<RunReport>(store, runReportKey(run.runId));
   const failed: RunReport =
     gated?.status === 'failed'
       ? gated
-      : { ...report, status: 'failed', published: false, error: `${failure.Error}: ${message}` };
+      : { ...report, status: 'failed', published: false, error: `${failure.Error}: ${failureMessage(failure)}` };
   await finish(store, run, failed, started);
-  const error = new EtlError(message);
-  error.name = failure.Error;
-  throw error;
+  throw failureError(failure);
 }
 
 /** Everything the run wrote into the lake that no pointer names: its table files and its state version. */
@@ -364,7 +352,7 @@ function tableReport(files: readonly TableFile[], t: TableName): TableReport {
     rows: files.reduce((n, f) => n + f.rows, 0),
     files: files.length,
     bytes: files.reduce((n, f) => n + f.bytes, 0),
-    partitions: [...new Set(files.map((f) => f.key.slice(tablePrefix(t).length, f.key.lastIndexOf('/') + 1)))],
+    partitions: [...new Set(files.map((f) => partitionOf(t, f.key)))],
     published: files.map((f) => f.key),
     added: 0,
     updated: 0,
@@ -497,20 +485,27 @@ function reduceFigures(r: ReduceStats): Figures {
   };
 }
 
+/** A stage that ran nothing. */
+export const emptyStage = (): StageReport => ({
+  invocations: 0,
+  workers: 0,
+  wallMs: 0,
+  busyMs: 0,
+  objectsRead: 0,
+  bytesRead: 0,
+  rowsIn: 0,
+  rowsOut: 0,
+  shuffleBytes: 0,
+});
+
 function stage<T extends { startedAt: string; finishedAt: string; worker: string }>(
   items: T[],
   figures: (item: T) => Figures,
 ): StageReport {
   const out: StageReport = {
+    ...emptyStage(),
     invocations: items.length,
     workers: new Set(items.map((i) => i.worker)).size,
-    wallMs: 0,
-    busyMs: 0,
-    objectsRead: 0,
-    bytesRead: 0,
-    rowsIn: 0,
-    rowsOut: 0,
-    shuffleBytes: 0,
   };
   if (items.length === 0) return out;
   out.wallMs =

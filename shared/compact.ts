@@ -5,7 +5,7 @@
  */
 import { decodeParquet, encodeParquet, type Row } from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
-import { compactedFileKey, newRunId, runReportKey, tablePrefix, writtenBy } from './keys.ts';
+import { compactedFileKey, newRunId, partitionOf, runReportKey, tablePrefix, writtenBy } from './keys.ts';
 import { acquireLease, releaseLease } from './lease.ts';
 import {
   currentVersion,
@@ -124,7 +124,7 @@ export async function compactLake(
 function byPartition(table: TableName, files: readonly TableFile[]): Map<string, TableFile[]> {
   const groups = new Map<string, TableFile[]>();
   for (const f of files) {
-    const partition = f.key.slice(tablePrefix(table).length, f.key.lastIndexOf('/') + 1);
+    const partition = partitionOf(table, f.key);
     groups.set(partition, [...(groups.get(partition) ?? []), f]);
   }
   return groups;

@@ -42,6 +42,31 @@ export const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/** What a state machine Catch hands on: the error's name, and its cause (Lambda wraps it as JSON). */
+export interface CaughtFailure {
+  Error: string;
+  Cause?: string | undefined;
+}
+
+/** The message inside a caught failure's Cause. */
+export function failureMessage(failure: CaughtFailure): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the message itself
+  }
+  return cause || failure.Error;
+}
+
+/** The caught failure as an error again, under its own name: the execution then fails with that name. */
+export function failureError(failure: CaughtFailure): EtlError {
+  const error = new EtlError(failureMessage(failure));
+  error.name = failure.Error;
+  return error;
+}
+
 /** One line for a person: the error's name and message, with its cause. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

@@ -37,11 +37,14 @@ const shardSchema: z.ZodType<Shard> = z.object({
   bytes: z.number().int().min(0),
 });
 
+/** What a Catch caught (ResultPath $.failure), handed to the state that handles it. */
+const failureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
 /** The map worker's event: one ItemBatcher batch; with `failure` (what the Catch caught), the batch failed. */
 export const mapEventSchema = z.object({
   BatchInput: z.object({ run: runContextSchema }),
   Items: z.array(shardSchema).min(1),
-  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  failure: failureSchema.optional(),
 });
 
 /** The reducer's event: one bucket of one phase. */
@@ -54,5 +57,5 @@ export const reduceEventSchema = z.object({
 /** Commit's event; with `failure` (what a Catch caught) it is the Abort of a failed run. */
 export const commitEventSchema = z.object({
   run: runContextSchema,
-  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  failure: failureSchema.optional(),
 });

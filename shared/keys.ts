@@ -85,6 +85,10 @@ export function partitionPath(columns: readonly string[], values: readonly (stri
     .join('');
 }
 
+/** The partition path of a table file's key (`year=2018/month=11/`, '' when unpartitioned). */
+export const partitionOf = (table: TableName, key: string): string =>
+  key.slice(tablePrefix(table).length, key.lastIndexOf('/') + 1);
+
 /** A reducer's Parquet file for one partition of one table. */
 export const tableFileKey = (table: TableName, partition: string, runId: string, bucket: number): string =>
   `${tablePrefix(table)}${partition}part-${runId}-b${pad(bucket)}.parquet`;

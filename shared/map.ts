@@ -4,7 +4,7 @@
  */
 
 import { threadId } from 'node:worker_threads';
-import { EtlError } from './errors.ts';
+import { type CaughtFailure, failureError, failureMessage } from './errors.ts';
 import { ingest } from './ingest.ts';
 import {
   failedShardKey,
@@ -100,10 +100,10 @@ const MAP_OUTPUTS: readonly ShuffleName[] = ['songs', 'artists', 'users', 'event
  * A batch whose map failed after its retries (the state machine's Catch). Whatever its attempts wrote to the shuffle
  * goes, and the shards are recorded for Commit. With no failures tolerated, the original error fails the run.
  */
-export async function recordFailedBatch(batch: MapBatch, failure: { Error: string; Cause?: string | undefined }) {
+export async function recordFailedBatch(batch: MapBatch, failure: CaughtFailure) {
   const run = batch.BatchInput.run;
   const target = openStore(run.target);
-  const message = causeOf(failure);
+  const message = failureMessage(failure);
   for (const shard of batch.Items) {
     const slices = MAP_OUTPUTS.flatMap((name) =>
       Array.from({ length: run.settings.buckets }, (_, b) => shuffleKey(run.runId, name, b, shard.shardId)),
@@ -114,24 +114,8 @@ export async function recordFailedBatch(batch: MapBatch, failure: { Error: strin
       await target.put(failedShardKey(run.runId, shard.shardId), JSON.stringify(record));
     }
   }
-  if (run.settings.toleratedShardFailures === 0) {
-    const error = new EtlError(message);
-    error.name = failure.Error;
-    throw error;
-  }
+  if (run.settings.toleratedShardFailures === 0) throw failureError(failure);
   return { shards: batch.Items.length, failed: batch.Items.length };
-}
-
-/** The message inside a caught error's Cause (Lambda wraps it as JSON). */
-export function causeOf(failure: { Error: string; Cause?: string | undefined }): string {
-  const cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the message itself
-  }
-  return cause || failure.Error;
 }
 
 /** One reject line (docs/contract.md). */

@@ -17,14 +17,10 @@ import { LocalExecutionError } from '../../statemachine/local-runner.ts';
 import { type Dataset, putFiles, regroupedDataset } from '../support/incremental.ts';
 import { duck } from '../support/lake.ts';
 import { LakeChecks } from '../support/lake-checks.ts';
-import { runEtl, tempDir } from '../support/run.ts';
-import { type LocalS3, startS3 } from '../support/s3.ts';
+import { runEtl, runEtlWithFault, tempDir } from '../support/run.ts';
+import { type LocalS3, localS3Locations, startS3 } from '../support/s3.ts';
 
 const BUCKETS = 3;
-const FAULTY = new URL('../support/handlers/faulty.ts', import.meta.url);
-const HANDLERS = Object.fromEntries(
-  ['PlanLambdaFunction', 'MapLambdaFunction', 'ReduceLambdaFunction', 'CommitLambdaFunction'].map((id) => [id, FAULTY]),
-);
 
 const tmp = tempDir('atomic');
 let checks: LakeChecks;
@@ -72,13 +68,10 @@ async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
 
 /** Runs with a fault injected; resolves to the execution's error (or its result when it succeeded). */
 async function runWithFault(source: string, lake: string, fault: Record<string, unknown>) {
-  process.env.SPARKIFY_TEST_FAULT = JSON.stringify(fault);
   try {
-    return { ok: true as const, run: await runEtl(source, lake, { buckets: BUCKETS }, 1, {}, HANDLERS) };
+    return { ok: true as const, run: await runEtlWithFault(fault, source, lake, { buckets: BUCKETS }, 1) };
   } catch (error) {
     return { ok: false as const, error: error as LocalExecutionError };
-  } finally {
-    delete process.env.SPARKIFY_TEST_FAULT;
   }
 }
 
@@ -273,21 +266,7 @@ describe('on the filesystem', () => {
 });
 
 describe('on a local S3 server that honours conditional writes', () => {
-  let s3: LocalS3;
-  let n = 0;
-  before(async () => {
-    s3 = await startS3(['raw', 'lake']);
-  });
-  after(async () => {
-    await s3.stop();
-  });
-  const backend: Backend = {
-    name: 's3',
-    fresh: () => {
-      n++;
-      return { source: `s3://raw/atomic-${n}`, lake: `s3://lake/atomic-${n}` };
-    },
-  };
+  const backend: Backend = { name: 's3', fresh: localS3Locations('atomic') };
   leases(backend);
   atomicity(backend);
 });

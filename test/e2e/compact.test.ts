@@ -15,7 +15,7 @@ import { type Dataset, putFiles, regroupedDataset } from '../support/incremental
 import { describeTable, duck } from '../support/lake.ts';
 import { LakeChecks } from '../support/lake-checks.ts';
 import { runEtl, tempDir } from '../support/run.ts';
-import { type LocalS3, startS3 } from '../support/s3.ts';
+import { localS3Locations } from '../support/s3.ts';
 
 const BUCKETS = 4;
 const tmp = tempDir('compact');
@@ -100,16 +100,5 @@ describe('compaction on the filesystem', () => {
 });
 
 describe('compaction on a local S3 server', () => {
-  let s3: LocalS3;
-  let n = 0;
-  before(async () => {
-    s3 = await startS3(['raw', 'lake']);
-  });
-  after(async () => {
-    await s3.stop();
-  });
-  compaction(() => {
-    n++;
-    return { source: `s3://raw/compact-${n}`, lake: `s3://lake/compact-${n}` };
-  });
+  compaction(localS3Locations('compact'));
 });

@@ -10,13 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../shared/store.ts';
 import { duck } from '../support/lake.ts';
 import { LakeChecks } from '../support/lake-checks.ts';
-import { PUBLIC_SAMPLE, runEtl, tempDir } from '../support/run.ts';
+import { PUBLIC_SAMPLE, runEtl, runEtlWithFault, tempDir } from '../support/run.ts';
 import { type LocalS3, startS3 } from '../support/s3.ts';
-
-const FAULTY = new URL('../support/handlers/faulty.ts', import.meta.url);
-const FAULTY_HANDLERS = Object.fromEntries(
-  ['PlanLambdaFunction', 'MapLambdaFunction', 'ReduceLambdaFunction', 'CommitLambdaFunction'].map((id) => [id, FAULTY]),
-);
 
 describe('S3 answering 503, 500 and dropped connections on 10% of requests', () => {
   let s3: LocalS3;
@@ -68,14 +63,8 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
     const target = 's3://lake/tolerated';
     const settings = { shardFiles: 10, toleratedShardFailures: 0.1 };
     // 71 song files and 30 log files in shards of 10: shards 0–7 song_data, 8–10 log_data; the middle log shard fails.
-    process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ stage: 'map', kind: 'throw', shard: 'log_data-000009' });
-    let run: Awaited<ReturnType<typeof runEtl>>;
-    try {
-      run = await runEtl('s3://raw/faults', target, settings, 2, {}, FAULTY_HANDLERS);
-    } finally {
-      delete process.env.SPARKIFY_TEST_FAULT;
-    }
-    const { report } = run;
+    const fault = { stage: 'map', kind: 'throw', shard: 'log_data-000009' };
+    const { report } = await runEtlWithFault(fault, 's3://raw/faults', target, settings, 2);
     assert.equal(report.status, 'succeeded');
     assert.deepEqual(
       report.failedShards?.map((f: { shardId: string; objects: number }) => [f.shardId, f.objects]),
@@ -120,23 +109,17 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
     const key = 'log_data/2018/11/2018-11-05-events.json';
     const original = await raw.get(key);
     await raw.put(key, Buffer.from(original).toString('utf8').split('\n').slice(1).join('\n'));
-    process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ stage: 'map', kind: 'throw', shard: 'log_data-000000' });
-    try {
-      const failedAgain = await runEtl(
-        's3://raw/faults',
-        target,
-        { ...settings, toleratedShardFailures: 1, rejectLimit: 1 },
-        2,
-        {},
-        FAULTY_HANDLERS,
-      );
-      assert.deepEqual(
-        failedAgain.report.failedShards?.map((f: { objects: number }) => f.objects),
-        [1],
-      );
-    } finally {
-      delete process.env.SPARKIFY_TEST_FAULT;
-    }
+    const failedAgain = await runEtlWithFault(
+      { stage: 'map', kind: 'throw', shard: 'log_data-000000' },
+      's3://raw/faults',
+      target,
+      { ...settings, toleratedShardFailures: 1, rejectLimit: 1 },
+      2,
+    );
+    assert.deepEqual(
+      failedAgain.report.failedShards?.map((f: { objects: number }) => f.objects),
+      [1],
+    );
     await raw.put(key, original);
     const reverted = await runEtl('s3://raw/faults', target, settings, 2);
     assert.equal(reverted.report.inputs.new, 1, 'the object is read again although its ETag is the one loaded before');
@@ -144,24 +127,18 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
   });
 
   test('failed shards beyond the tolerated share fail the run, naming the check; nothing is published', async () => {
-    process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ stage: 'map', kind: 'throw', shard: 'log_data-000009' });
-    try {
-      await assert.rejects(
-        runEtl(
-          's3://raw/faults',
-          's3://lake/over-tolerance',
-          { shardFiles: 10, toleratedShardFailures: 0.05 },
-          2,
-          {},
-          FAULTY_HANDLERS,
-        ),
-        (e: Error & { errorName?: string }) =>
-          e.errorName === 'DataQualityError' &&
-          /map: failed shards \(1 of 11 shards failed \(9\.09%, tolerated 5\.00%\)/.test(e.message),
-      );
-    } finally {
-      delete process.env.SPARKIFY_TEST_FAULT;
-    }
+    await assert.rejects(
+      runEtlWithFault(
+        { stage: 'map', kind: 'throw', shard: 'log_data-000009' },
+        's3://raw/faults',
+        's3://lake/over-tolerance',
+        { shardFiles: 10, toleratedShardFailures: 0.05 },
+        2,
+      ),
+      (e: Error & { errorName?: string }) =>
+        e.errorName === 'DataQualityError' &&
+        /map: failed shards \(1 of 11 shards failed \(9\.09%, tolerated 5\.00%\)/.test(e.message),
+    );
     assert.equal(await openStore('s3://lake/over-tolerance').head('_manifests/songplays.json'), undefined);
   });
 
@@ -172,13 +149,7 @@ describe('S3 answering 503, 500 and dropped connections on 10% of requests', () 
     test(`${label} is run again: the run succeeds and equals a clean run`, async () => {
       const target = `s3://lake/once-${fault.stage}`;
       const once = join(tmp.dir, `once-${fault.stage}`);
-      process.env.SPARKIFY_TEST_FAULT = JSON.stringify({ ...fault, once });
-      let run: Awaited<ReturnType<typeof runEtl>>;
-      try {
-        run = await runEtl('s3://raw/faults', target, { buckets: 2 }, 2, {}, FAULTY_HANDLERS);
-      } finally {
-        delete process.env.SPARKIFY_TEST_FAULT;
-      }
+      const run = await runEtlWithFault({ ...fault, once }, 's3://raw/faults', target, { buckets: 2 }, 2);
       assert.ok(existsSync(once), 'the fault fired');
       assert.equal(run.report.status, 'succeeded');
       assert.equal(

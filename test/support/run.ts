@@ -53,3 +53,27 @@ export async function runEtl(
   const report = JSON.parse(Buffer.from(await openStore(target).get(result.report)).toString('utf8'));
   return { result, report };
 }
+
+/** Every function's logical id → the real handler with a fault injected (./handlers/faulty.ts). */
+export const FAULTY_HANDLERS: Record<string, URL> = Object.fromEntries(
+  ['PlanLambdaFunction', 'MapLambdaFunction', 'ReduceLambdaFunction', 'CommitLambdaFunction'].map((id) => [
+    id,
+    new URL('./handlers/faulty.ts', import.meta.url),
+  ]),
+);
+
+/** Runs through FAULTY_HANDLERS with SPARKIFY_TEST_FAULT set to `fault` for the run's duration. */
+export async function runEtlWithFault(
+  fault: Record<string, unknown>,
+  source: string,
+  target: string,
+  settings: Record<string, unknown>,
+  workers: number,
+) {
+  process.env.SPARKIFY_TEST_FAULT = JSON.stringify(fault);
+  try {
+    return await runEtl(source, target, settings, workers, {}, FAULTY_HANDLERS);
+  } finally {
+    delete process.env.SPARKIFY_TEST_FAULT;
+  }
+}

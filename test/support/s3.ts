@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, request, type ServerResponse } from
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { mulberry32 } from '../../cli/generate.ts';
 
 const CHILD = `
@@ -172,4 +173,23 @@ function headEtag(port: number, path: string): Promise<string | undefined> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A server with buckets `raw` and `lake` for the enclosing describe (started before its tests, stopped after);
+ * each call of the result gives a fresh source and lake in it, named `<name>-<n>`.
+ */
+export function localS3Locations(name: string, options: S3Options = {}): () => { source: string; lake: string } {
+  let s3: LocalS3 | undefined;
+  let n = 0;
+  before(async () => {
+    s3 = await startS3(['raw', 'lake'], options);
+  });
+  after(async () => {
+    await s3?.stop();
+  });
+  return () => {
+    n++;
+    return { source: `s3://raw/${name}-${n}`, lake: `s3://lake/${name}-${n}` };
+  };
 }

@@ -6,6 +6,7 @@ import {
   HIVE_NULL,
   manifestKey,
   newRunId,
+  partitionOf,
   partitionPath,
   rejectsKey,
   SHUFFLES,
@@ -15,6 +16,13 @@ import {
 } from '../../shared/keys.ts';
 
 const RUN = '20181101T210146Z-0a1b2c';
+
+describe('partitionOf', () => {
+  test("a table file's partition path, '' when the table is unpartitioned", () => {
+    assert.equal(partitionOf('songplays', 'songplays/year=2018/month=11/part-r-b0000.parquet'), 'year=2018/month=11/');
+    assert.equal(partitionOf('users', 'users/part-r-b0000.parquet'), '');
+  });
+});
 
 describe('partitionPath', () => {
   test('writes column=value/ for each partition column, in order', () => {

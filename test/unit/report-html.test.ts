@@ -2,7 +2,7 @@
 // them, escapes every string, references nothing outside itself, and renders a run with no plays.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { RunReport } from '../../shared/commit.ts';
+import { emptyStage, type RunReport } from '../../shared/commit.ts';
 import { DEFAULT_SETTINGS } from '../../shared/config.ts';
 import { emptyInsights } from '../../shared/insights.ts';
 import { escapeHtml, renderRunReport } from '../../shared/report-html.ts';
@@ -424,17 +424,7 @@ describe('renderRunReport', () => {
 describe('renderRunReport with no plays', () => {
   const zero = { objects: 0, bytes: 0, read: 0, loaded: 0, rejected: 0, rejectRate: 0 };
   const none = { rows: 0, files: 0, bytes: 0, partitions: [], published: [], added: 0, updated: 0, removed: 0 };
-  const stage = {
-    invocations: 0,
-    workers: 0,
-    wallMs: 0,
-    busyMs: 0,
-    objectsRead: 0,
-    bytesRead: 0,
-    rowsIn: 0,
-    rowsOut: 0,
-    shuffleBytes: 0,
-  };
+  const stage = emptyStage();
   const html = renderRunReport({
     ...sampleReport(),
     sources: { song_data: zero, log_data: zero },
