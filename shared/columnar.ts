@@ -1,4 +1,5 @@
 /** Rows ⇄ Arrow tables with declared schemas, Arrow IPC for the shuffle, and Parquet for the tables. */
+import { Buffer } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { arrowSchema, type Column } from './schemas.ts';
@@ -6,42 +7,139 @@ import { arrowSchema, type Column } from './schemas.ts';
 /** A row: column name to plain value. */
 export type Row = Record<string, string | number | null>;
 
-/** Builds an Arrow table from rows, typed by the declared columns. */
+/**
+ * Builds an Arrow table from rows, typed by the declared columns. Writes the column buffers directly: Arrow's
+ * generic builders (vectorFromArray) encode each string on its own and cost seconds per million rows.
+ */
 export function toArrow(columns: readonly Column[], rows: readonly Row[]): arrow.Table {
   const schema = arrowSchema(columns);
   if (rows.length === 0) return new arrow.Table(schema);
-  const children = columns.map((c, i) => {
-    const field = schema.fields[i] as arrow.Field;
-    const values =
-      c.kind === 'int64'
-        ? rows.map((r) => (r[c.name] === null ? null : BigInt(r[c.name] as number)))
-        : rows.map((r) => r[c.name] ?? null);
-    const vector = arrow.vectorFromArray(values, field.type);
-    return vector.data.length === 1 ? (vector.data[0] as arrow.Data) : concatData(vector);
-  });
+  const children = columns.map((c, i) => buildColumn(c, (schema.fields[i] as arrow.Field).type, rows));
   const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children });
   return new arrow.Table(schema, new arrow.RecordBatch(schema, data));
 }
 
-function concatData(vector: arrow.Vector): arrow.Data {
-  // vectorFromArray may chunk very long inputs; a record batch needs one chunk per column.
-  return arrow.vectorFromArray([...vector], vector.type).data[0] as arrow.Data;
+/** One column's Arrow data: values, offsets (utf8) and a validity bitmap when any value is null. */
+function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[]): arrow.Data {
+  const n = rows.length;
+  const name = column.name;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  if (column.kind === 'utf8') {
+    const offsets = new Int32Array(n + 1);
+    let bytes = Buffer.allocUnsafe(Math.max(64, n * 16));
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const v = rows[i]?.[name];
+      if (v === null || v === undefined) nullCount++;
+      else {
+        const text = String(v);
+        // A UTF-16 unit takes at most 3 bytes of UTF-8.
+        if (at + text.length * 3 > bytes.length) {
+          const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, at + text.length * 3));
+          bytes.copy(grown, 0, 0, at);
+          bytes = grown;
+        }
+        at += bytes.write(text, at, 'utf8');
+        validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+      }
+      offsets[i + 1] = at;
+    }
+    const data = new Uint8Array(bytes.buffer, bytes.byteOffset, at).slice();
+    return arrow.makeData({
+      type: type as arrow.Utf8,
+      length: n,
+      nullCount,
+      nullBitmap: nullCount > 0 ? validity : undefined,
+      valueOffsets: offsets,
+      data,
+    });
+  }
+  const wide = column.kind === 'int64' || column.kind === 'timestamp';
+  const values = wide ? new BigInt64Array(n) : column.kind === 'int32' ? new Int32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]?.[name];
+    if (v === null || v === undefined) {
+      nullCount++;
+      continue;
+    }
+    if (wide) (values as BigInt64Array)[i] = BigInt(v as number);
+    else (values as Int32Array | Float64Array)[i] = v as number;
+    validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+  }
+  return arrow.makeData({
+    type: type as arrow.Int32,
+    length: n,
+    nullCount,
+    nullBitmap: nullCount > 0 ? validity : undefined,
+    data: values as Int32Array,
+  });
 }
 
-/** Reads an Arrow table back into rows (int64 and timestamps as numbers). */
+/** Reads an Arrow table back into rows (int64 and timestamps as numbers), straight from the column buffers. */
 export function fromArrow(table: arrow.Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
-  const columns = names.map((n) => [...(table.getChild(n) ?? [])] as unknown[]);
   const rows: Row[] = new Array(table.numRows);
-  for (let i = 0; i < table.numRows; i++) {
-    const row: Row = {};
-    for (let j = 0; j < names.length; j++) {
-      const v = (columns[j] as unknown[])[i];
-      row[names[j] as string] = typeof v === 'bigint' ? Number(v) : (v as string | number | null);
-    }
-    rows[i] = row;
+  let base = 0;
+  for (const batch of table.batches) {
+    for (let i = 0; i < batch.numRows; i++) rows[base + i] = {};
+    names.forEach((name, j) => {
+      const data = batch.getChildAt(j)?.data[0] as arrow.Data;
+      const values = readColumn(data);
+      for (let i = 0; i < batch.numRows; i++) (rows[base + i] as Row)[name] = values[i] as string | number | null;
+    });
+    base += batch.numRows;
   }
   return rows;
+}
+
+/** Strings decoded in blocks: one decode per block of ASCII text, which is most of the data. */
+const DECODE_BLOCK = 256;
+
+/** A column's values as plain JS values (null where the validity bitmap says so). */
+function readColumn(data: arrow.Data): (string | number | null)[] {
+  const n = data.length;
+  const out: (string | number | null)[] = new Array(n);
+  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+  const valid = (i: number): boolean => {
+    if (!bitmap) return true;
+    const bit = data.offset + i;
+    return ((bitmap[bit >> 3] as number) & (1 << (bit & 7))) !== 0;
+  };
+  if (arrow.DataType.isUtf8(data.type)) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
+    for (let from = 0; from < n; from += DECODE_BLOCK) {
+      const to = Math.min(n, from + DECODE_BLOCK);
+      const start = offsets[data.offset + from] as number;
+      const end = offsets[data.offset + to] as number;
+      const block = bytes.toString('utf8', start, end);
+      // Valid UTF-8 decodes to as many UTF-16 units as bytes only when every byte is ASCII: then slice by offsets.
+      const ascii = block.length === end - start;
+      for (let i = from; i < to; i++) {
+        if (!valid(i)) {
+          out[i] = null;
+          continue;
+        }
+        const a = offsets[data.offset + i] as number;
+        const b = offsets[data.offset + i + 1] as number;
+        out[i] = ascii ? block.slice(a - start, b - start) : bytes.toString('utf8', a, b);
+      }
+    }
+    return out;
+  }
+  const t = data.type;
+  if (!(arrow.DataType.isInt(t) || arrow.DataType.isFloat(t) || arrow.DataType.isTimestamp(t))) {
+    // Any other encoding (dictionaries, large strings from another writer): Arrow's own getters.
+    const generic = [...arrow.makeVector(data)] as unknown[];
+    return generic.map((v) => (typeof v === 'bigint' ? Number(v) : ((v ?? null) as string | number | null)));
+  }
+  const values = data.values as ArrayLike<number | bigint>;
+  for (let i = 0; i < n; i++) {
+    const v = values[data.offset + i] as number | bigint;
+    out[i] = valid(i) ? (typeof v === 'bigint' ? Number(v) : v) : null;
+  }
+  return out;
 }
 
 /** Arrow IPC stream bytes: the shuffle's wire format. */
