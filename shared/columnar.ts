@@ -19,6 +19,9 @@ export function toArrow(columns: readonly Column[], rows: readonly Row[]): arrow
   return new arrow.Table(schema, new arrow.RecordBatch(schema, data));
 }
 
+/** Rows whose strings are written with one UTF-8 encode when they are all ASCII, which is most of the data. */
+const ENCODE_BLOCK = 256;
+
 /** One column's Arrow data: values, offsets (utf8) and a validity bitmap when any value is null. */
 function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[]): arrow.Data {
   const n = rows.length;
@@ -27,44 +30,57 @@ function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[])
   let nullCount = 0;
   if (column.kind === 'utf8') {
     const offsets = new Int32Array(n + 1);
-    let bytes = Buffer.allocUnsafe(Math.max(64, n * 16));
+    const texts: string[] = new Array(ENCODE_BLOCK);
+    let bytes = Buffer.allocUnsafe(Math.max(1024, n * 16));
     let at = 0;
-    for (let i = 0; i < n; i++) {
-      const v = rows[i]?.[name];
-      if (v === null || v === undefined) nullCount++;
-      else {
-        const text = String(v);
-        // A UTF-16 unit takes at most 3 bytes of UTF-8.
-        if (at + text.length * 3 > bytes.length) {
-          const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, at + text.length * 3));
-          bytes.copy(grown, 0, 0, at);
-          bytes = grown;
-        }
-        at += bytes.write(text, at, 'utf8');
-        validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+    for (let from = 0; from < n; from += ENCODE_BLOCK) {
+      const to = Math.min(n, from + ENCODE_BLOCK);
+      let joined = '';
+      for (let i = from; i < to; i++) {
+        const v = (rows[i] as Row)[name];
+        const text = v === null || v === undefined ? '' : String(v);
+        if (v === null || v === undefined) nullCount++;
+        else validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+        texts[i - from] = text;
+        joined += text;
       }
-      offsets[i + 1] = at;
+      // A UTF-16 unit takes at most 3 bytes of UTF-8.
+      if (at + joined.length * 3 > bytes.length) {
+        const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, at + joined.length * 3));
+        bytes.copy(grown, 0, 0, at);
+        bytes = grown;
+      }
+      const ascii = bytes.write(joined, at, 'utf8') === joined.length;
+      for (let i = from; i < to; i++) {
+        const text = texts[i - from] as string;
+        at += ascii ? text.length : bytes.write(text, at, 'utf8');
+        offsets[i + 1] = at;
+      }
     }
-    const data = new Uint8Array(bytes.buffer, bytes.byteOffset, at).slice();
     return arrow.makeData({
       type: type as arrow.Utf8,
       length: n,
       nullCount,
       nullBitmap: nullCount > 0 ? validity : undefined,
       valueOffsets: offsets,
-      data,
+      data: new Uint8Array(bytes.buffer, bytes.byteOffset, at),
     });
   }
   const wide = column.kind === 'int64' || column.kind === 'timestamp';
   const values = wide ? new BigInt64Array(n) : column.kind === 'int32' ? new Int32Array(n) : new Float64Array(n);
+  // int64 as two 32-bit halves (little-endian): a BigInt per value would cost an allocation each.
+  const halves = wide ? new Int32Array(values.buffer) : undefined;
   for (let i = 0; i < n; i++) {
-    const v = rows[i]?.[name];
+    const v = (rows[i] as Row)[name];
     if (v === null || v === undefined) {
       nullCount++;
       continue;
     }
-    if (wide) (values as BigInt64Array)[i] = BigInt(v as number);
-    else (values as Int32Array | Float64Array)[i] = v as number;
+    if (halves) {
+      const high = Math.floor((v as number) / 4294967296);
+      halves[2 * i] = (v as number) - high * 4294967296;
+      halves[2 * i + 1] = high;
+    } else (values as Int32Array | Float64Array)[i] = v as number;
     validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
   }
   return arrow.makeData({
@@ -79,18 +95,34 @@ function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[])
 /** Reads an Arrow table back into rows (int64 and timestamps as numbers), straight from the column buffers. */
 export function fromArrow(table: arrow.Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
+  const makeRow = rowMaker(names);
   const rows: Row[] = new Array(table.numRows);
   let base = 0;
   for (const batch of table.batches) {
-    for (let i = 0; i < batch.numRows; i++) rows[base + i] = {};
-    names.forEach((name, j) => {
-      const data = batch.getChildAt(j)?.data[0] as arrow.Data;
-      const values = readColumn(data);
-      for (let i = 0; i < batch.numRows; i++) (rows[base + i] as Row)[name] = values[i] as string | number | null;
-    });
+    const columns = names.map((_, j) => readColumn(batch.getChildAt(j)?.data[0] as arrow.Data));
+    for (let i = 0; i < batch.numRows; i++) rows[base + i] = makeRow(columns, i);
     base += batch.numRows;
   }
   return rows;
+}
+
+type RowMaker = (columns: (string | number | null)[][], i: number) => Row;
+const rowMakers = new Map<string, RowMaker>();
+
+/**
+ * A function building one row as an object literal of the given column names: every row gets the same shape at
+ * once, where adding properties one by one by name costs a keyed store each (half of decoding, measured).
+ */
+function rowMaker(names: readonly string[]): RowMaker {
+  const signature = JSON.stringify(names);
+  let make = rowMakers.get(signature);
+  if (!make) {
+    // Names are quoted with JSON.stringify, so any name is a plain property key in the generated literal.
+    const fields = names.map((n, j) => `${JSON.stringify(n)}: c[${j}][i]`).join(', ');
+    make = new Function('c', 'i', `return { ${fields} };`) as RowMaker;
+    rowMakers.set(signature, make);
+  }
+  return make;
 }
 
 /** Strings decoded in blocks: one decode per block of ASCII text, which is most of the data. */

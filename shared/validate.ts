@@ -2,7 +2,7 @@
  * Validation and normalisation of one record (docs/contract.md): a record is rejected with a reason, or
  * becomes a typed row. Wrong-typed optional fields become null; the empty string counts as missing.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { repairText, unquote } from './text.ts';
 
 /** A valid log event, normalised. */
@@ -113,7 +113,7 @@ function repaired(v: unknown): string | null {
 /** Deterministic id of a songplay: the same event gets the same id in every run. */
 export function songplayId(e: Pick<LogEvent, 'ts' | 'userId' | 'sessionId' | 'itemInSession'>): string {
   const text = `${e.ts}|${e.userId ?? ''}|${e.sessionId ?? ''}|${e.itemInSession ?? ''}`;
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  return hash('sha256', text).slice(0, 32);
 }
 
 /** The join key of an event or a song from its repaired names: trimmed, or null when either is missing. */
