@@ -94,7 +94,103 @@ export function openStore(uri: string): ObjectStore {
     throw new ConfigError(`unsupported location ${uri}: use a directory or s3://bucket/prefix`);
   }
   const root = uri.startsWith('file://') ? fileURLToPath(uri) : resolve(uri);
-  return new FsStore(root);
+  const latency = simulatedLatency(process.env);
+  return latency ? new LatencyStore(new FsStore(root), latency) : new FsStore(root);
+}
+
+/** S3-like request latency a local store adds (benchmarks: what the cloud's per-request wait costs a run). */
+export interface SimulatedLatency {
+  /** Wait before the first byte of every request (S3 GETs of small objects: tens of ms). */
+  firstByteMs: number;
+  /** Transfer rate of one request, in MB/s (10^6 bytes); 0 = unlimited. */
+  megabytesPerSecond: number;
+}
+
+/**
+ * Reads SPARKIFY_SIMULATE_LATENCY_MS and SPARKIFY_SIMULATE_MBPS. Local directories only: it is an environment
+ * setting, so worker threads get it too, and a run's settings (which also go to AWS) never carry it.
+ */
+export function simulatedLatency(env: NodeJS.ProcessEnv): SimulatedLatency | undefined {
+  const ms = env.SPARKIFY_SIMULATE_LATENCY_MS;
+  const mbps = env.SPARKIFY_SIMULATE_MBPS;
+  if ((ms === undefined || ms === '') && (mbps === undefined || mbps === '')) return undefined;
+  const firstByteMs = Number(ms ?? 0);
+  const megabytesPerSecond = Number(mbps ?? 0);
+  if (!(firstByteMs >= 0) || !(megabytesPerSecond >= 0)) {
+    throw new ConfigError(
+      `SPARKIFY_SIMULATE_LATENCY_MS and SPARKIFY_SIMULATE_MBPS take numbers ≥ 0, got "${ms}" and "${mbps}"`,
+    );
+  }
+  return { firstByteMs, megabytesPerSecond };
+}
+
+const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/** A store whose every request waits as an S3 request would: first-byte latency, then its bytes' transfer time. */
+export class LatencyStore implements ObjectStore {
+  readonly uri: string;
+  constructor(
+    private readonly inner: ObjectStore,
+    private readonly latency: SimulatedLatency,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {
+    this.uri = inner.uri;
+  }
+  get usage(): StoreUsage {
+    return this.inner.usage;
+  }
+  private transfer(bytes: number): Promise<void> {
+    const rate = this.latency.megabytesPerSecond;
+    return rate > 0 ? this.wait((bytes / (rate * 1e6)) * 1000) : Promise.resolve();
+  }
+  private request(): Promise<void> {
+    return this.wait(this.latency.firstByteMs);
+  }
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let listed = 0;
+    for await (const o of this.inner.list(prefix)) {
+      if (listed++ % 1000 === 0) await this.request(); // a LIST page holds 1,000 keys
+      yield o;
+    }
+    if (listed === 0) await this.request();
+  }
+  async get(key: string): Promise<Uint8Array> {
+    await this.request();
+    const body = await this.inner.get(key);
+    await this.transfer(body.length);
+    return body;
+  }
+  async *stream(key: string): AsyncIterable<Uint8Array> {
+    await this.request();
+    for await (const chunk of this.inner.stream(key)) {
+      await this.transfer(chunk.length);
+      yield chunk;
+    }
+  }
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    await this.request();
+    await this.transfer(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+    await this.inner.put(key, body);
+  }
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) await this.request(); // DeleteObjects takes 1,000 keys
+    await this.inner.delete(keys);
+  }
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    await this.request();
+    return this.inner.head(key);
+  }
+  async create(key: string, body: Uint8Array | string): Promise<boolean> {
+    await this.request();
+    return this.inner.create(key, body);
+  }
+  async replace(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    await this.request();
+    return this.inner.replace(key, body, etag);
+  }
+  locate(key: string): ObjectLocation {
+    return this.inner.locate(key);
+  }
 }
 
 /** Opens the store an ItemReader location points into (the local runner's stand-in for Step Functions). */
