@@ -142,8 +142,10 @@ export const runInputsKey = (runId: string): string => `${scratchPrefix(runId)}i
 /** The run's inputs as the report keeps them: one JSON line per object read. */
 export const runInputsReportKey = (runId: string): string => `_runs/${runId}.inputs.jsonl`;
 
+/** Where every rejects file lives. */
+export const REJECTS_PREFIX = '_rejects/';
 /** Rejects of one input object: rewritten whole each time the object is read, so never duplicated. */
-export const rejectsKey = (sourceKey: string): string => `_rejects/${sourceKey}.jsonl`;
+export const rejectsKey = (sourceKey: string): string => `${REJECTS_PREFIX}${sourceKey}.jsonl`;
 
 /** The run report. */
 export const runReportKey = (runId: string): string => `_runs/${runId}.json`;

@@ -156,6 +156,19 @@ describe('incremental loads on the filesystem equal a full load', () => {
       const versions = readdirSync(join(lake, '_state'));
       assert.deepEqual(versions, [report.runId], 'one state version is kept');
     });
+
+    test('--full drops the rejects of an object gone from the source', async () => {
+      const { rejects } = computeExpected(await checks.download(source.store));
+      const gone = rejects[0]?.key;
+      assert.ok(gone !== undefined, 'an object with rejects');
+      await source.store.delete([gone]);
+      const { report } = await runEtl(src, lake, { buckets: BUCKETS }, 0, { mode: 'full' });
+      assert.equal(report.inputs.new, data.size - 1);
+      await checks.assertEqualsFull(source.store, target.store, 'after --full without one object');
+      const kept = readRejects(await checks.download(target.store, '_rejects/'));
+      assert.equal(kept.filter((r) => r.key === gone).length, 0, 'its rejects file is gone');
+      assert.equal(kept.length, rejects.filter((r) => r.key !== gone).length, 'the other rejects stay');
+    });
   });
 });
 
