@@ -149,6 +149,10 @@ function* smallObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawR
       }
       return;
     }
+    // Valid UTF-8 as a whole is valid line by line (LF never occurs inside a character): split the decoded text
+    // rather than decode each line's bytes again.
+    yield* textLines(text, maxRecordBytes);
+    return;
   }
   let start = 0;
   let line = 0;
@@ -159,6 +163,29 @@ function* smallObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawR
     const record = parseLine(bytes.subarray(start, end), line, maxRecordBytes);
     if (record) yield record;
     start = end + 1;
+  }
+}
+
+/** The JSON lines of a decoded object, as parseLine would give them from its bytes. */
+function* textLines(text: string, maxRecordBytes: number): Generator<RawRecord> {
+  let start = 0;
+  let line = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    line++;
+    const body = text.charCodeAt(end - 1) === CR && end > start ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    // A UTF-16 unit is at most 3 bytes: only long lines need their bytes counted.
+    if (body.length * 3 > maxRecordBytes && Buffer.byteLength(body) > maxRecordBytes) {
+      yield tooLarge(line, maxRecordBytes, cut(body));
+      continue;
+    }
+    if (BLANK.test(body)) continue;
+    const parsed = tryParse(body);
+    yield parsed.ok
+      ? { line, value: parsed.value, raw: () => cut(body) }
+      : { line, reason: 'invalid JSON', raw: cut(body) };
   }
 }
 

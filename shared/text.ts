@@ -11,15 +11,16 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function repairText(value: string): string {
   let current = value;
   for (let round = 0; round < 3; round++) {
+    // Most text is ASCII: look before allocating anything.
     let high = false;
-    const bytes = new Uint8Array(current.length);
     for (let i = 0; i < current.length; i++) {
       const code = current.charCodeAt(i);
       if (code > 0xff) return current;
       if (code >= 0x80) high = true;
-      bytes[i] = code;
     }
     if (!high) return current;
+    const bytes = new Uint8Array(current.length);
+    for (let i = 0; i < current.length; i++) bytes[i] = current.charCodeAt(i);
     try {
       current = strictUtf8.decode(bytes);
     } catch {
