@@ -4,7 +4,7 @@
  * record, pointers flip, old files removed). Rows do not change, so the lake's state and digests stay as they are.
  */
 import { decodeParquet, encodeParquet, type Row } from './columnar.ts';
-import { TABLES, type TableName } from './config.ts';
+import { DEFAULT_FILE_BYTES, TABLES, type TableName } from './config.ts';
 import { compactedFileKey, newRunId, partitionOf, runReportKey, tablePrefix, writtenBy } from './keys.ts';
 import { acquireLease, releaseLease } from './lease.ts';
 import {
@@ -17,9 +17,6 @@ import {
 } from './publish.ts';
 import { TABLE_COLUMNS } from './schemas.ts';
 import { openStore } from './store.ts';
-
-/** The default target size of a table file: large enough for Athena and DuckDB to read efficiently. */
-export const DEFAULT_FILE_BYTES = 128 * 1024 * 1024;
 
 /** What compaction did, per table. */
 export interface CompactionReport {

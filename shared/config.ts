@@ -91,6 +91,9 @@ export interface Settings {
   partitions: Record<TableName, string[]>;
 }
 
+/** The default target size of a compacted table file: large enough for Athena and DuckDB to read efficiently. */
+export const DEFAULT_FILE_BYTES = 128 * 1024 * 1024;
+
 /** Defaults, chosen for the public data's shape (many ~250-byte song files, ~300 KB daily logs). */
 export const DEFAULT_SETTINGS: Settings = {
   buckets: 4,
