@@ -125,6 +125,17 @@ function rowMaker(names: readonly string[]): RowMaker {
   return make;
 }
 
+/** The columns of one Arrow IPC stream as plain arrays, without building a row object per row. */
+export function decodeIpcColumns(bytes: Uint8Array): Record<string, (string | number | null)[]> {
+  const table = arrow.tableFromIPC(bytes);
+  const out: Record<string, (string | number | null)[]> = {};
+  table.schema.fields.forEach((f, j) => {
+    const parts = table.batches.map((b) => readColumn(b.getChildAt(j)?.data[0] as arrow.Data));
+    out[f.name] = parts.length === 1 ? (parts[0] as (string | number | null)[]) : parts.flat();
+  });
+  return out;
+}
+
 /** Strings decoded in blocks: one decode per block of ASCII text, which is most of the data. */
 const DECODE_BLOCK = 256;
 

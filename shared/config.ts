@@ -43,9 +43,12 @@ const partitionsSchema = z
   .partial()
   .strict();
 
+/** The most buckets a run may have (the settings' limit). */
+export const MAX_BUCKETS = 1024;
+
 const settingsSchema = z
   .object({
-    buckets: z.number().int().min(1).max(1024),
+    buckets: z.number().int().min(1).max(MAX_BUCKETS),
     shardBytes: z
       .number()
       .int()
@@ -91,6 +94,11 @@ export interface Settings {
   partitions: Record<TableName, string[]>;
 }
 
+/**
+ * Input bytes per reduce bucket a new state aims at when `buckets` is not given: a reducer peaks near 4.5× its
+ * share of the input plus 130 MB (measured: 310 MB for 40 MB), so 128 MiB keeps one well under a 1,769 MB Lambda.
+ */
+export const BUCKET_INPUT_BYTES = 128 * 1024 * 1024;
 /** The default target size of a compacted table file: large enough for Athena and DuckDB to read efficiently. */
 export const DEFAULT_FILE_BYTES = 128 * 1024 * 1024;
 

@@ -4,6 +4,7 @@
  */
 
 import { threadId } from 'node:worker_threads';
+import { forEachLimited } from './concurrency.ts';
 import { type CaughtFailure, failureError, failureMessage } from './errors.ts';
 import { ingest } from './ingest.ts';
 import {
@@ -251,20 +252,4 @@ function addEvent(out: Shuffle, e: LogEvent, key: string, line: number): void {
     line,
   });
   out.add('times', String(e.ts), { start_time: e.ts, src: key });
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

@@ -3,7 +3,15 @@
  * since the ledger, the S3 event's keys, or everything), cut it into shards of bounded bytes and files, and write
  * the shard manifest.
  */
-import { parseRunInput, type RunMode, resolveSettings, type Settings } from './config.ts';
+import {
+  BUCKET_INPUT_BYTES,
+  DEFAULT_SETTINGS,
+  MAX_BUCKETS,
+  parseRunInput,
+  type RunMode,
+  resolveSettings,
+  type Settings,
+} from './config.ts';
 import { ConfigError } from './errors.ts';
 import {
   manifestKey,
@@ -139,6 +147,12 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
     if (selection.seen === 0 && !baseline && !input.keys) {
       throw new ConfigError(`no input under ${input.source}: expected song_data/ and log_data/ objects`);
     }
+    // A new state (first run, or --full) picks its bucket count from the input unless one was given: a reducer's
+    // memory follows its bucket's share of the data, so the share stays near BUCKET_INPUT_BYTES.
+    const given = (input.settings as { buckets?: number } | undefined)?.buckets;
+    if (!baseline && given === undefined) {
+      settings.buckets = bucketsFor(reading.reduce((n, o) => n + o.size, 0));
+    }
     const shards = cut(reading, settings);
     const inputs = {} as PlanResult['inputs'];
     for (const name of SOURCES) {
@@ -206,6 +220,11 @@ async function lookUpDecoded(source: ObjectStore, key: string): Promise<ObjectIn
 const sourceOf = (key: string): SourceName => (key.startsWith('song_data/') ? 'song_data' : 'log_data');
 
 /** Shards of one source each, closed at shardFiles objects or shardBytes bytes. */
+/** Reduce buckets for a new state over `inputBytes`: the default, or more when a bucket would hold too much. */
+export function bucketsFor(inputBytes: number): number {
+  return Math.min(MAX_BUCKETS, Math.max(DEFAULT_SETTINGS.buckets, Math.ceil(inputBytes / BUCKET_INPUT_BYTES)));
+}
+
 function cut(objects: readonly InputObject[], settings: Settings): Shard[] {
   const shards: Shard[] = [];
   for (const name of SOURCES) {

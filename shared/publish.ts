@@ -56,9 +56,12 @@ export type Recovery = { action: 'none' } | { action: 'rolled-back' | 'finished'
 
 /** The version readers see now. */
 export async function currentVersion(store: ObjectStore): Promise<LakeVersion> {
-  const tables = {} as LakeVersion['tables'];
-  for (const t of TABLES) tables[t] = await readJson<TableManifest>(store, tableManifestKey(t));
-  return { tables, state: await readJson<StatePointer>(store, statePointerKey) };
+  const [state, ...manifests] = await Promise.all([
+    readJson<StatePointer>(store, statePointerKey),
+    ...TABLES.map((t) => readJson<TableManifest>(store, tableManifestKey(t))),
+  ]);
+  const tables = Object.fromEntries(TABLES.map((t, i) => [t, manifests[i] ?? null])) as LakeVersion['tables'];
+  return { tables, state: state ?? null };
 }
 
 /** A publish's steps, for callers that watch it: after each pointer flips, and once cleaning starts. */

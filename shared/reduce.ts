@@ -93,14 +93,22 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     stats.bytesRead = counts.bytes;
     return rows;
   };
-  const write = async (table: TableName, rows: Row[]): Promise<void> => {
+  // Writes go out while the reducer works on; all of them are awaited before its stats are written (a failed one
+  // fails the invocation then: marked handled now, so it is not an unhandled rejection meanwhile).
+  const writes: Promise<void>[] = [];
+  const started = (put: Promise<void>): void => {
+    put.catch(() => {});
+    writes.push(put);
+  };
+  const write = (table: TableName, rows: Row[]): void => {
     if (rows.length === 0) return;
-    stats.tables[table] = { rows: rows.length, files: await writeTable(store, run, table, bucket, rows) };
+    const files = writeTable(store, run, table, bucket, rows, started);
+    stats.tables[table] = { rows: rows.length, files };
     const digest = encodeIpc(
       DIGEST_COLUMNS,
       rows.map((r) => digestRow(table, r)),
     );
-    await store.put(stateDigestKey(run.runId, table, bucket), digest);
+    started(store.put(stateDigestKey(run.runId, table, bucket), digest));
     stats.stateBytes += digest.length;
   };
   let reread: Set<string> | undefined;
@@ -120,7 +128,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     const kept = dedupe(rows, (r) => `${r[key]}\u0000${r.src}`, compare);
     if (kept.length > 0) {
       const body = encodeIpc(SHUFFLE_COLUMNS[name], kept);
-      await store.put(stateRecordsKey(run.runId, name, bucket), body);
+      started(store.put(stateRecordsKey(run.runId, name, bucket), body));
       stats.stateBytes += body.length;
     }
     return kept;
@@ -170,12 +178,13 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   } else {
     const songkeys = await input('songkeys');
     const songplays = joinSongplays(await input('plays'), songkeys);
-    await write('songplays', songplays);
+    write('songplays', songplays);
     const users = await input('dim-users');
-    await write('users', users);
-    for (const table of ['songs', 'artists', 'time'] as const) await write(table, await input(`dim-${table}`));
+    write('users', users);
+    for (const table of ['songs', 'artists', 'time'] as const) write(table, await input(`dim-${table}`));
     stats.insights = bucketInsights(songplays, songkeys, users);
   }
+  await Promise.all(writes);
   stats.rowsOut += Object.values(stats.tables).reduce((n, t) => n + t.rows, 0);
   stats.objectsRead = counts.objects;
   stats.bytesRead = counts.bytes;
@@ -240,14 +249,16 @@ function partitionValues(table: TableName, columns: readonly string[], row: Row)
   });
 }
 
-/** Writes one Parquet file per partition, partition columns moved into the path; rows sorted by key. */
-async function writeTable(
+/** Encodes one Parquet file per partition (partition columns moved into the path; rows sorted by key) and starts
+ * its write, handed to `started`. */
+function writeTable(
   store: ObjectStore,
   run: RunContext,
   table: TableName,
   bucket: number,
   rows: Row[],
-): Promise<TableFile[]> {
+  started: (put: Promise<void>) => void,
+): TableFile[] {
   const partitionColumns = run.settings.partitions[table];
   const fileColumns = TABLE_COLUMNS[table].filter((c) => !partitionColumns.includes(c.name));
   const key = (TABLE_COLUMNS[table][0] as { name: string }).name;
@@ -263,7 +274,7 @@ async function writeTable(
     group.sort((a, b) => ((a[key] as string | number) < (b[key] as string | number) ? -1 : 1));
     const body = encodeParquet(fileColumns, group);
     const fileKey = tableFileKey(table, path, run.runId, bucket);
-    await store.put(fileKey, body);
+    started(store.put(fileKey, body));
     files.push({ key: fileKey, rows: group.length, bytes: body.length });
   }
   return files;

@@ -3,6 +3,7 @@
  * IPC object per (dataset, bucket, producer) so a retried producer overwrites its own slices.
  */
 import { decodeIpc, encodeIpc, type Row } from './columnar.ts';
+import { forEachLimited, mapLimited, STORAGE_CONCURRENCY } from './concurrency.ts';
 import { type ShuffleName, shuffleBucketPrefix, shuffleKey } from './keys.ts';
 import { SHUFFLE_COLUMNS } from './schemas.ts';
 import type { ObjectStore } from './store.ts';
@@ -32,16 +33,21 @@ export class Shuffle {
 
   /** Writes one Arrow IPC object per non-empty (dataset, bucket); returns the bytes written. */
   async write(store: ObjectStore, runId: string, producer: string): Promise<number> {
-    let bytes = 0;
+    const slices: [ShuffleName, number][] = [];
     for (const [name, byBucket] of this.parts) {
-      for (let b = 0; b < byBucket.length; b++) {
-        const rows = byBucket[b] as Row[];
-        if (rows.length === 0) continue;
-        const body = encodeIpc(SHUFFLE_COLUMNS[name], rows);
-        bytes += body.length;
-        await store.put(shuffleKey(runId, name, b, producer), body);
-      }
+      byBucket.forEach((rows, b) => {
+        if (rows.length > 0) slices.push([name, b]);
+      });
     }
+    let bytes = 0;
+    // Encoded as the writes go, so that only the slices in flight are held twice.
+    await forEachLimited(slices, STORAGE_CONCURRENCY, async ([name, b]) => {
+      const byBucket = this.parts.get(name) as Row[][];
+      const body = encodeIpc(SHUFFLE_COLUMNS[name], byBucket[b] as Row[]);
+      byBucket[b] = [];
+      bytes += body.length;
+      await store.put(shuffleKey(runId, name, b, producer), body);
+    });
     return bytes;
   }
 }
@@ -60,12 +66,14 @@ export async function readBucket(
   bucket: number,
   counts: ReadCounts,
 ): Promise<Row[]> {
-  const rows: Row[] = [];
-  for await (const object of store.list(shuffleBucketPrefix(runId, name, bucket))) {
-    const body = await store.get(object.key);
+  const objects: string[] = [];
+  for await (const object of store.list(shuffleBucketPrefix(runId, name, bucket))) objects.push(object.key);
+  // Fetched concurrently, kept in listing order: the rows' order never depends on which answer came first.
+  const parts = await mapLimited(objects, STORAGE_CONCURRENCY, async (key) => {
+    const body = await store.get(key);
     counts.objects++;
     counts.bytes += body.length;
-    for (const row of decodeIpc(body)) rows.push(row);
-  }
-  return rows;
+    return decodeIpc(body);
+  });
+  return parts.flat();
 }

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generate } from '../../cli/generate.ts';
-import { forEachLimited } from '../../shared/map.ts';
+import { forEachLimited } from '../../shared/concurrency.ts';
 import { type ObjectInfo, openStore } from '../../shared/store.ts';
 import { duck, readLake } from '../support/lake.ts';
 import { computeExpected } from '../support/oracle.ts';
