@@ -12,6 +12,7 @@ import { bucketOf } from './transform.ts';
 /** Rows bound for the reducers, grouped by dataset and bucket. */
 export class Shuffle {
   private readonly parts = new Map<ShuffleName, Row[][]>();
+  private readonly counts: Partial<Record<ShuffleName, number>> = {};
   constructor(private readonly buckets: number) {}
 
   /** Adds a row to the bucket its reduce key hashes to. */
@@ -22,13 +23,12 @@ export class Shuffle {
       this.parts.set(name, byBucket);
     }
     (byBucket[bucketOf(reduceKey, this.buckets)] as Row[]).push(row);
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
   }
 
-  /** Rows per dataset. */
+  /** Rows added per dataset (written or not: write() lets go of the rows as it encodes them). */
   rowCounts(): Partial<Record<ShuffleName, number>> {
-    const counts: Partial<Record<ShuffleName, number>> = {};
-    for (const [name, byBucket] of this.parts) counts[name] = byBucket.reduce((n, rows) => n + rows.length, 0);
-    return counts;
+    return { ...this.counts };
   }
 
   /** Writes one Arrow IPC object per non-empty (dataset, bucket); returns the bytes written. */
