@@ -96,12 +96,10 @@ function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[])
 export function fromArrow(table: arrow.Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
   const makeRow = rowMaker(names);
-  const rows: Row[] = new Array(table.numRows);
-  let base = 0;
+  const rows: Row[] = [];
   for (const batch of table.batches) {
     const columns = names.map((_, j) => readColumn(batch.getChildAt(j)?.data[0] as arrow.Data));
-    for (let i = 0; i < batch.numRows; i++) rows[base + i] = makeRow(columns, i);
-    base += batch.numRows;
+    for (let i = 0; i < batch.numRows; i++) rows.push(makeRow(columns, i));
   }
   return rows;
 }
@@ -142,7 +140,9 @@ const DECODE_BLOCK = 256;
 /** A column's values as plain JS values (null where the validity bitmap says so). */
 function readColumn(data: arrow.Data): (string | number | null)[] {
   const n = data.length;
-  const out: (string | number | null)[] = new Array(n);
+  // Filled by push, in order: an array made with new Array(n) stays "holey", and V8 then takes slow paths in
+  // concat, flat and spreads over it.
+  const out: (string | number | null)[] = [];
   const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
   const valid = (i: number): boolean => {
     if (!bitmap) return true;
@@ -161,12 +161,12 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
       const ascii = block.length === end - start;
       for (let i = from; i < to; i++) {
         if (!valid(i)) {
-          out[i] = null;
+          out.push(null);
           continue;
         }
         const a = offsets[data.offset + i] as number;
         const b = offsets[data.offset + i + 1] as number;
-        out[i] = ascii ? block.slice(a - start, b - start) : bytes.toString('utf8', a, b);
+        out.push(ascii ? block.slice(a - start, b - start) : bytes.toString('utf8', a, b));
       }
     }
     return out;
@@ -180,7 +180,7 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
   const values = data.values as ArrayLike<number | bigint>;
   for (let i = 0; i < n; i++) {
     const v = values[data.offset + i] as number | bigint;
-    out[i] = valid(i) ? (typeof v === 'bigint' ? Number(v) : v) : null;
+    out.push(valid(i) ? (typeof v === 'bigint' ? Number(v) : v) : null);
   }
   return out;
 }

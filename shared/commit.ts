@@ -385,12 +385,17 @@ async function readDigests(store: ObjectStore, runId: string): Promise<Record<Ta
     for await (const o of store.list(stateDigestPrefix(runId, t))) keys.push(o.key);
     const files = await mapLimited(keys, STORAGE_CONCURRENCY, async (key) => decodeIpcColumns(await store.get(key)));
     out[t] = Object.fromEntries(
-      DIGEST_FIELDS.map((f) => [
-        f,
-        ([] as (string | null)[]).concat(...files.map((c) => (c[f] ?? []) as (string | null)[])),
-      ]),
+      DIGEST_FIELDS.map((f) => [f, joined(files.map((c) => (c[f] ?? []) as (string | null)[]))]),
     ) as Digest;
   }
+  return out;
+}
+
+/** Arrays end to end (a loop: concat on arrays made with new Array(n) takes V8's slow path, 0.5 s here). */
+function joined<T>(parts: readonly T[][]): T[] {
+  if (parts.length === 1) return parts[0] as T[];
+  const out: T[] = [];
+  for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i] as T);
   return out;
 }
 
