@@ -9,7 +9,7 @@ export const SOURCES = ['song_data', 'log_data'] as const;
 export type SourceName = (typeof SOURCES)[number];
 
 /**
- * Intermediate datasets, each hashed on its own key: the map stage writes the first five; the dimensions phase
+ * Intermediate datasets, each hashed on its own key: the map stage writes the first four; the dimensions phase
  * writes the join's inputs (plays, songkeys) and the finished dimension rows (dim-*), hashed on their partition so
  * that one reducer writes each partition of a dimension table.
  */
@@ -18,7 +18,6 @@ export const SHUFFLES = [
   'artists',
   'users',
   'events',
-  'times',
   'plays',
   'songkeys',
   'dim-songs',

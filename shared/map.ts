@@ -95,7 +95,7 @@ export interface FailedShard {
 }
 
 /** The datasets the map stage writes (the later ones are the reducers'). */
-const MAP_OUTPUTS: readonly ShuffleName[] = ['songs', 'artists', 'users', 'events', 'times'];
+const MAP_OUTPUTS: readonly ShuffleName[] = ['songs', 'artists', 'users', 'events'];
 
 /**
  * A batch whose map failed after its retries (the state machine's Catch). Whatever its attempts wrote to the shuffle
@@ -251,5 +251,4 @@ function addEvent(out: Shuffle, e: LogEvent, key: string, line: number): void {
     src: key,
     line,
   });
-  out.add('times', String(e.ts), { start_time: e.ts, src: key });
 }

@@ -145,12 +145,6 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     finished('songs', songs);
     finished('artists', dedupe(await merged('artists', 'artist_id', byPrecedence), 'artist_id', byPrecedence));
     finished('users', dedupe(await merged('users', 'user_id', byLatest), 'user_id', byLatest));
-    finished(
-      'time',
-      distinct(await merged('times', 'start_time', anyRow), 'start_time').map((r) => ({
-        ...timeParts(r.start_time as number),
-      })),
-    );
     // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
     for (const s of songs) {
       if (s.title === null || s.artist_name === null) continue;
@@ -164,8 +158,14 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
         duration: s.duration ?? null,
       });
     }
-    const events = await merged('events', 'songplay_id', byPrecedence);
-    for (const p of dedupe(events, 'songplay_id', byPrecedence)) {
+    const plays = dedupe(await merged('events', 'songplay_id', byPrecedence), 'songplay_id', byPrecedence);
+    // The time table is the plays' distinct start times (plays with one id share their ts): distinct here, and
+    // again in the facts phase, where the rows of one partition from every bucket meet.
+    finished(
+      'time',
+      distinct(plays, 'start_time').map((r) => ({ ...timeParts(r.start_time as number) })),
+    );
+    for (const p of plays) {
       // Plays that cannot match spread by id instead of piling into one bucket.
       const key =
         p.song !== null && p.artist !== null
@@ -181,7 +181,8 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     write('songplays', songplays);
     const users = await input('dim-users');
     write('users', users);
-    for (const table of ['songs', 'artists', 'time'] as const) write(table, await input(`dim-${table}`));
+    for (const table of ['songs', 'artists'] as const) write(table, await input(`dim-${table}`));
+    write('time', distinct(await input('dim-time'), 'start_time'));
     stats.insights = bucketInsights(songplays, songkeys, users);
   }
   await Promise.all(writes);
@@ -195,9 +196,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
 }
 
 /** The datasets kept as lake state between runs. */
-type StateDataset = 'songs' | 'artists' | 'users' | 'events' | 'times';
-
-const anyRow = (): number => 0;
+type StateDataset = 'songs' | 'artists' | 'users' | 'events';
 
 /** One bucket of a state dataset (empty when that version holds none). */
 async function readState(
@@ -221,32 +220,38 @@ async function readInputKeys(store: ObjectStore, runId: string): Promise<Set<str
   return new Set(objects.map((o) => o.key));
 }
 
+/** A digest's reference: the value as text, or null. */
+const ref = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
 /** A written row's digest: its key, a hash of all its values, and (songplays) what it references. */
 function digestRow(table: TableName, row: Row): Row {
   const columns = TABLE_COLUMNS[table];
-  const key = row[(columns[0] as { name: string }).name];
+  const values: (string | number | null)[] = [];
+  for (const c of columns) values.push(row[c.name] ?? null);
   // One-shot hashing: a Hash object per row cost more than the hashing itself.
-  const hash = oneShotHash('sha1', JSON.stringify(columns.map((c) => row[c.name] ?? null))).slice(0, 16);
-  const ref = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  const hash = oneShotHash('sha1', JSON.stringify(values)).slice(0, 16);
+  const plays = table === 'songplays';
   return {
-    key: ref(key),
+    key: ref(values[0]),
     hash,
-    start_time: table === 'songplays' ? ref(row.start_time) : null,
-    user_id: table === 'songplays' ? ref(row.user_id) : null,
-    song_id: table === 'songplays' ? ref(row.song_id) : null,
-    artist_id: table === 'songplays' ? ref(row.artist_id) : null,
+    start_time: plays ? ref(row.start_time) : null,
+    user_id: plays ? ref(row.user_id) : null,
+    song_id: plays ? ref(row.song_id) : null,
+    artist_id: plays ? ref(row.artist_id) : null,
   };
 }
 
 /** Values of a table's partition columns for one row (songplays derive year and month from start_time). */
 function partitionValues(table: TableName, columns: readonly string[], row: Row): (string | number | null)[] {
-  return columns.map((c) => {
+  // A loop, not map(): this runs per row, and a closure per call costs (tsx names every one).
+  const out: (string | number | null)[] = [];
+  for (const c of columns) {
     if (table === 'songplays' && (c === 'year' || c === 'month')) {
       const d = new Date(row.start_time as number);
-      return c === 'year' ? d.getUTCFullYear() : d.getUTCMonth() + 1;
-    }
-    return row[c] ?? null;
-  });
+      out.push(c === 'year' ? d.getUTCFullYear() : d.getUTCMonth() + 1);
+    } else out.push(row[c] ?? null);
+  }
+  return out;
 }
 
 /** Encodes one Parquet file per partition (partition columns moved into the path; rows sorted by key) and starts

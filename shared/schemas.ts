@@ -93,7 +93,6 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   artists: [...TABLE_COLUMNS.artists, ...provenance],
   users: [...TABLE_COLUMNS.users, col('ts', 'timestamp'), ...provenance],
   events: [...PLAY_COLUMNS, ...provenance],
-  times: [col('start_time', 'timestamp'), col('src', 'utf8')],
   plays: PLAY_COLUMNS,
   songkeys: [
     col('song_id', 'utf8'),
