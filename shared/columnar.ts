@@ -115,7 +115,9 @@ function rowMaker(names: readonly string[]): RowMaker {
   const signature = JSON.stringify(names);
   let make = rowMakers.get(signature);
   if (!make) {
-    // Names are quoted with JSON.stringify, so any name is a plain property key in the generated literal.
+    // Names are quoted with JSON.stringify, so any name is a plain property key in the generated literal, except
+    // __proto__, which a literal would take as the prototype: no declared column is named so.
+    if (names.includes('__proto__')) throw new Error('a column named __proto__ cannot be read into rows');
     const fields = names.map((n, j) => `${JSON.stringify(n)}: c[${j}][i]`).join(', ');
     make = new Function('c', 'i', `return { ${fields} };`) as RowMaker;
     rowMakers.set(signature, make);
@@ -123,12 +125,18 @@ function rowMaker(names: readonly string[]): RowMaker {
   return make;
 }
 
-/** The columns of one Arrow IPC stream as plain arrays, without building a row object per row. */
-export function decodeIpcColumns(bytes: Uint8Array): Record<string, (string | number | null)[]> {
+/**
+ * The columns of one Arrow IPC stream as plain arrays, without building a row object per row. `ownStrings`: every
+ * string its own copy, for strings kept long (a slice of a decoded block keeps the whole block alive).
+ */
+export function decodeIpcColumns(
+  bytes: Uint8Array,
+  options: { ownStrings?: boolean } = {},
+): Record<string, (string | number | null)[]> {
   const table = arrow.tableFromIPC(bytes);
   const out: Record<string, (string | number | null)[]> = {};
   table.schema.fields.forEach((f, j) => {
-    const parts = table.batches.map((b) => readColumn(b.getChildAt(j)?.data[0] as arrow.Data));
+    const parts = table.batches.map((b) => readColumn(b.getChildAt(j)?.data[0] as arrow.Data, options.ownStrings));
     out[f.name] = parts.length === 1 ? (parts[0] as (string | number | null)[]) : parts.flat();
   });
   return out;
@@ -138,7 +146,7 @@ export function decodeIpcColumns(bytes: Uint8Array): Record<string, (string | nu
 const DECODE_BLOCK = 256;
 
 /** A column's values as plain JS values (null where the validity bitmap says so). */
-function readColumn(data: arrow.Data): (string | number | null)[] {
+function readColumn(data: arrow.Data, ownStrings = false): (string | number | null)[] {
   const n = data.length;
   // Filled by push, in order: an array made with new Array(n) stays "holey", and V8 then takes slow paths in
   // concat, flat and spreads over it.
@@ -166,7 +174,8 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
         }
         const a = offsets[data.offset + i] as number;
         const b = offsets[data.offset + i + 1] as number;
-        out.push(ascii ? block.slice(a - start, b - start) : bytes.toString('utf8', a, b));
+        if (!ascii) out.push(bytes.toString('utf8', a, b));
+        else out.push(ownStrings ? bytes.toString('latin1', a, b) : block.slice(a - start, b - start));
       }
     }
     return out;

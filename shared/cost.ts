@@ -20,7 +20,7 @@ export const PRICES = {
 } as const;
 
 /** Each function's memory as serverless.yml deploys it (MB); a test keeps the two in step. */
-export const LAMBDA_MEMORY_MB = { plan: 1024, map: 1769, reduce: 1769, commit: 1024 } as const;
+export const LAMBDA_MEMORY_MB = { plan: 1024, map: 1769, reduce: 1769, commit: 1769 } as const;
 export type StageFunction = keyof typeof LAMBDA_MEMORY_MB;
 
 /** The figures the estimate is made from. */
