@@ -407,7 +407,7 @@ async function checkAndDiff(
     if (current.state) {
       for (const key of await digestKeys(store, current.state.runId, t)) {
         const d = await readDigest(store, key);
-        d.key.forEach((k, i) => before.set(k, d.hash[i] ?? null));
+        for (let i = 0; i < d.key.length; i++) before.set(d.key[i] ?? null, d.hash[i] ?? null);
       }
     }
     const entry = report.tables[t];
