@@ -219,12 +219,12 @@ async function lookUpDecoded(source: ObjectStore, key: string): Promise<ObjectIn
 
 const sourceOf = (key: string): SourceName => (key.startsWith('song_data/') ? 'song_data' : 'log_data');
 
-/** Shards of one source each, closed at shardFiles objects or shardBytes bytes. */
 /** Reduce buckets for a new state over `inputBytes`: the default, or more when a bucket would hold too much. */
 export function bucketsFor(inputBytes: number): number {
   return Math.min(MAX_BUCKETS, Math.max(DEFAULT_SETTINGS.buckets, Math.ceil(inputBytes / BUCKET_INPUT_BYTES)));
 }
 
+/** Shards of one source each, closed at shardFiles objects or shardBytes bytes. */
 function cut(objects: readonly InputObject[], settings: Settings): Shard[] {
   const shards: Shard[] = [];
   for (const name of SOURCES) {
