@@ -126,17 +126,19 @@ function rowMaker(names: readonly string[]): RowMaker {
 }
 
 /**
- * The columns of one Arrow IPC stream as plain arrays, without building a row object per row. `ownStrings`: every
- * string its own copy, for strings kept long (a slice of a decoded block keeps the whole block alive).
+ * The columns of one Arrow IPC stream as plain arrays, without building a row object per row. `ownStrings`: the
+ * columns whose every string is its own copy, for strings kept long (a slice of a decoded block keeps the whole
+ * block alive).
  */
 export function decodeIpcColumns(
   bytes: Uint8Array,
-  options: { ownStrings?: boolean } = {},
+  options: { ownStrings?: readonly string[] } = {},
 ): Record<string, (string | number | null)[]> {
   const table = arrow.tableFromIPC(bytes);
   const out: Record<string, (string | number | null)[]> = {};
   table.schema.fields.forEach((f, j) => {
-    const parts = table.batches.map((b) => readColumn(b.getChildAt(j)?.data[0] as arrow.Data, options.ownStrings));
+    const own = options.ownStrings?.includes(f.name) ?? false;
+    const parts = table.batches.map((b) => readColumn(b.getChildAt(j)?.data[0] as arrow.Data, own));
     out[f.name] = parts.length === 1 ? (parts[0] as (string | number | null)[]) : parts.flat();
   });
   return out;

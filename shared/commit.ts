@@ -377,9 +377,9 @@ const DIGEST_FIELDS = ['key', 'hash', 'start_time', 'user_id', 'song_id', 'artis
 /** The dimensions first: their keys are what the songplays reference. */
 const GATE_ORDER: readonly TableName[] = ['users', 'songs', 'artists', 'time', 'songplays'];
 
-/** A digest file, read as columns whose strings are copies (the kept keys must not pin whole decoded blocks). */
-async function readDigest(store: ObjectStore, key: string): Promise<Digest> {
-  const columns = decodeIpcColumns(await store.get(key), { ownStrings: true });
+/** A digest file as columns; the strings of `kept` are copies, so that keeping them does not pin decoded blocks. */
+async function readDigest(store: ObjectStore, key: string, kept: readonly (keyof Digest)[]): Promise<Digest> {
+  const columns = decodeIpcColumns(await store.get(key), { ownStrings: kept });
   return Object.fromEntries(DIGEST_FIELDS.map((f) => [f, (columns[f] ?? []) as (string | null)[]])) as Digest;
 }
 
@@ -406,13 +406,13 @@ async function checkAndDiff(
     const before = new Map<string | null, string | null>();
     if (current.state) {
       for (const key of await digestKeys(store, current.state.runId, t)) {
-        const d = await readDigest(store, key);
+        const d = await readDigest(store, key, ['key', 'hash']);
         for (let i = 0; i < d.key.length; i++) before.set(d.key[i] ?? null, d.hash[i] ?? null);
       }
     }
     const entry = report.tables[t];
     for (const key of await digestKeys(store, run.runId, t)) {
-      const d = await readDigest(store, key);
+      const d = await readDigest(store, key, ['key']);
       gate.add(t, d);
       for (let i = 0; i < d.key.length; i++) {
         const h = before.get(d.key[i] ?? null);
