@@ -485,7 +485,7 @@ describe('Lambda functions and the state machine', () => {
     // The run report's cost estimate bills each stage at the memory deployed here.
     for (const fn of STAGES) assert.equal(LAMBDA_MEMORY_MB[fn], SIZES[fn].memory, `${fn}: shared/cost.ts memory`);
     // 1769 MB is one full vCPU; the workers that parse and encode get it, and commit, which holds every table's keys
-    // (886 MB at 3.2 M events, bench/results.md; 1,075 MB for an incremental run over that lake); plan less.
+    // (866 MB at 3.2 M events, bench/results.md; 1,075 MB for an incremental run over that lake); plan less.
     assert.ok(SIZES.plan.memory < 1769 && SIZES.commit.memory === 1769, 'plan is smaller');
     assert.equal(template.Resources.IamRoleLambdaExecution, undefined, 'no osls provider role: no provider-level IAM');
   });
