@@ -229,13 +229,13 @@ async function removeStaleRejects(
   unread: ReadonlySet<string>,
 ): Promise<void> {
   const rejected = new Set([...maps.flatMap((m) => m.rejectedKeys), ...unread].map(rejectsKey));
-  // Incremental: only the objects read (changed ones, and new ones a failed shard left a file-level reject for).
-  // The existing rejects files are listed rather than every object's name deleted blindly: a first run over
-  // 14,000 objects would otherwise send 14,000 deletes of files that are not there.
-  const read = run.mode === 'full' ? undefined : new Set(reading.map((o) => rejectsKey(o.key)));
   const stale: string[] = [];
-  for await (const o of store.list(REJECTS_PREFIX)) {
-    if (!rejected.has(o.key) && (read === undefined || read.has(o.key))) stale.push(o.key);
+  if (run.mode === 'full') {
+    for await (const o of store.list(REJECTS_PREFIX)) if (!rejected.has(o.key)) stale.push(o.key);
+  } else {
+    // Changed objects, and new ones that a failed shard left a file-level reject for: as many deletes as objects
+    // read (S3 takes 1,000 keys a request), never a listing of the whole lake's rejects.
+    for (const o of reading) if (!rejected.has(rejectsKey(o.key))) stale.push(rejectsKey(o.key));
   }
   await store.delete(stale);
 }

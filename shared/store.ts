@@ -2,7 +2,7 @@
  * The one module that touches storage. An ObjectStore is rooted at a location (a local directory or
  * `s3://bucket/prefix`) and speaks in keys relative to that root; the core never knows which backend it has.
  */
-import { createReadStream, type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, type Dirent, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -367,8 +367,16 @@ class FsStore implements ObjectStore {
     const parents = new Set<string>();
     for (const key of keys) {
       const full = this.path(key);
-      await rm(full, { force: true });
-      parents.add(dirname(full));
+      // Synchronous, and only a folder that lost a file is pruned: deleting keys that are not there (Commit asks
+      // for every object it read) then costs a failed unlink each, not a thread-pool trip and an rmdir.
+      try {
+        unlinkSync(full);
+        parents.add(dirname(full));
+      } catch (error) {
+        if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) {
+          throw new StorageError(`cannot delete ${this.describe(key)}`, { cause: error });
+        }
+      }
     }
     this.madeDirs.clear(); // pruning may remove any of them
     // S3 has no folders: prune the ones left empty, so a directory listing looks like the bucket would.
