@@ -4,7 +4,6 @@
  * pipeline, plan → map → reduce (dimensions, facts) → commit, against a local S3 server holding the public sample.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
@@ -13,7 +12,7 @@ import { type Bundle, buildBundles, describeBundles, FUNCTIONS, WASM_FILE } from
 import { openStore } from '../../shared/store.ts';
 import { duck, readLake } from '../support/lake.ts';
 import { computeExpected } from '../support/oracle.ts';
-import { PUBLIC_SAMPLE, tempDir } from '../support/run.ts';
+import { PUBLIC_SAMPLE, runNode, tempDir } from '../support/run.ts';
 import { type LocalS3, startS3 } from '../support/s3.ts';
 import { REPO } from '../support/stack.ts';
 
@@ -51,31 +50,6 @@ const module = await import(url);
 const ms = performance.now() - started;
 process.stdout.write(JSON.stringify({ ms, handler: typeof module.handler }) + '\\n');
 `;
-
-interface Child {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Plain `node` (no --import, no tsx) in `cwd`, with only the environment given. */
-function runNode(cwd: string, args: string[], env: Record<string, string>): Promise<Child> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
-  });
-}
 
 /** The folders from `dir` up to the root. */
 function ancestors(dir: string): string[] {

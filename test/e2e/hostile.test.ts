@@ -5,7 +5,6 @@
  * rejected); the whole local run stays under 2 GB; and the same holds on a local S3 server.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +12,7 @@ import { openStore } from '../../shared/store.ts';
 import { duck } from '../support/lake.ts';
 import { LakeChecks } from '../support/lake-checks.ts';
 import { computeExpected } from '../support/oracle.ts';
-import { PUBLIC_SAMPLE, runEtl, tempDir } from '../support/run.ts';
+import { PUBLIC_SAMPLE, runEtl, runNode, tempDir } from '../support/run.ts';
 import { type LocalS3, startS3 } from '../support/s3.ts';
 
 const ROOT = decodeURIComponent(new URL('../..', import.meta.url).pathname);
@@ -95,19 +94,7 @@ process.exitCode = code;`;
     // A script file, not --eval: worker threads inherit the process's flags, and --input-type is for --eval only.
     const file = join(tmp.dir, 'run.mjs');
     writeFileSync(file, script);
-    const child = spawn(process.execPath, ['--import', './cli/preload.mjs', file], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    const { code, stdout, stderr } = await runNode(ROOT, ['--import', './cli/preload.mjs', file]);
     assert.equal(code, 0, stderr);
     const rssKb = Number(/MAXRSS_KB (\d+)/.exec(stderr)?.[1]);
     t.diagnostic(`peak memory of the run: ${(rssKb / 1024).toFixed(0)} MB`);

@@ -1,4 +1,5 @@
 /** Runs the real state machine locally into a fresh temp lake, for end-to-end tests. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +77,30 @@ export async function runEtlWithFault(
   } finally {
     delete process.env.SPARKIFY_TEST_FAULT;
   }
+}
+
+/** A child process's exit code, output and wall time. */
+export interface Child {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** `node args` in `cwd` (without this process's flags), with the environment given (default: this one's). */
+export function runNode(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Child> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
 }
