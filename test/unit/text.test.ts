@@ -2,7 +2,7 @@
 // (docs/contract.md, "Text repair").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { repairText, unquote } from '../../shared/text.ts';
+import { decodeLatin1AsUtf8, repairText, unquote } from '../../shared/text.ts';
 
 /** Encodes a string as UTF-8 and reads the bytes back as Latin-1, `times` times: mojibake made on purpose. */
 function mojibake(s: string, times: number): string {
@@ -98,6 +98,59 @@ describe('repairText', () => {
     assert.equal(repairText('Ã'), 'Ã'); // truncated sequence
     assert.equal(repairText('\u00c0\u00af'), '\u00c0\u00af'); // C0 AF: overlong encoding of "/"
     assert.equal(repairText('Ã©Ã'), 'Ã©Ã'); // one good sequence, then a truncated one: no partial repair
+  });
+});
+
+describe('decodeLatin1AsUtf8', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  /** What TextDecoder makes of the same bytes: the decoder the hand-written one replaces. */
+  const reference = (bytes: number[]): string | undefined => {
+    try {
+      return strict.decode(Uint8Array.from(bytes));
+    } catch {
+      return undefined;
+    }
+  };
+  const check = (bytes: number[]): void => {
+    const text = String.fromCharCode(...bytes);
+    assert.equal(decodeLatin1AsUtf8(text), reference(bytes), `bytes ${bytes.map((b) => b.toString(16)).join(' ')}`);
+  };
+
+  test('agrees with TextDecoder on every one- and two-byte sequence', () => {
+    for (let a = 0; a < 256; a++) {
+      check([a]);
+      for (let b = 0; b < 256; b++) check([a, b]);
+    }
+  });
+
+  test('agrees with TextDecoder on every three-byte sequence that starts a multi-byte character', () => {
+    // Lead bytes 0xC0-0xFF with every second byte, and third bytes on both sides of the continuation range.
+    const thirds = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc3, 0xe0, 0xf0, 0xff];
+    for (let a = 0xc0; a < 256; a++) for (let b = 0; b < 256; b++) for (const c of thirds) check([a, b, c]);
+  });
+
+  test('agrees with TextDecoder on random sequences rich in multi-byte characters', () => {
+    // A fixed-seed generator: the same cases on every run.
+    let seed = 42;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const interesting = [
+      0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5,
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + next(8);
+      check(
+        Array.from({ length }, () => (next(2) === 0 ? (interesting[next(interesting.length)] as number) : next(256))),
+      );
+    }
+  });
+
+  test('decodes supplementary characters to surrogate pairs and long text in full', () => {
+    assert.equal(decodeLatin1AsUtf8(Buffer.from('🎵 Beyoncé', 'utf8').toString('latin1')), '🎵 Beyoncé');
+    const long = 'é'.repeat(50_000);
+    assert.equal(decodeLatin1AsUtf8(Buffer.from(long, 'utf8').toString('latin1')), long);
   });
 });
 
