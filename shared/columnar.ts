@@ -10,11 +10,23 @@ export type Row = Record<string, string | number | null>;
 /**
  * Builds an Arrow table from rows, typed by the declared columns. Writes the column buffers directly: Arrow's
  * generic builders (vectorFromArray) encode each string on its own and cost seconds per million rows.
+ * `dictionary`: text columns with few distinct values (a user agent, a source key, a level) are dictionary-encoded,
+ * each distinct string stored once; for the shuffle and the state, which only this code reads. The tables' Parquet
+ * keeps plain strings, as declared.
  */
-export function toArrow(columns: readonly Column[], rows: readonly Row[]): arrow.Table {
-  const schema = arrowSchema(columns);
-  if (rows.length === 0) return new arrow.Table(schema);
-  const children = columns.map((c, i) => buildColumn(c, (schema.fields[i] as arrow.Field).type, rows));
+export function toArrow(columns: readonly Column[], rows: readonly Row[], options: { dictionary?: boolean } = {}) {
+  const declared = arrowSchema(columns);
+  if (rows.length === 0) return new arrow.Table(declared);
+  const children = columns.map((c, i) => {
+    if (c.kind === 'utf8' && options.dictionary) {
+      const encoded = dictionaryColumn(c.name, rows);
+      if (encoded) return encoded;
+    }
+    return buildColumn(c, (declared.fields[i] as arrow.Field).type, rows);
+  });
+  const schema = new arrow.Schema(
+    columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
+  );
   const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children });
   return new arrow.Table(schema, new arrow.RecordBatch(schema, data));
 }
@@ -26,46 +38,9 @@ const ENCODE_BLOCK = 256;
 function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[]): arrow.Data {
   const n = rows.length;
   const name = column.name;
+  if (column.kind === 'utf8') return utf8Data(type as arrow.Utf8, rows, name);
   const validity = new Uint8Array((n + 7) >> 3);
   let nullCount = 0;
-  if (column.kind === 'utf8') {
-    const offsets = new Int32Array(n + 1);
-    const texts: string[] = new Array(ENCODE_BLOCK);
-    let bytes = Buffer.allocUnsafe(Math.max(1024, n * 16));
-    let at = 0;
-    for (let from = 0; from < n; from += ENCODE_BLOCK) {
-      const to = Math.min(n, from + ENCODE_BLOCK);
-      let joined = '';
-      for (let i = from; i < to; i++) {
-        const v = (rows[i] as Row)[name];
-        const text = v === null || v === undefined ? '' : String(v);
-        if (v === null || v === undefined) nullCount++;
-        else validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
-        texts[i - from] = text;
-        joined += text;
-      }
-      // A UTF-16 unit takes at most 3 bytes of UTF-8.
-      if (at + joined.length * 3 > bytes.length) {
-        const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, at + joined.length * 3));
-        bytes.copy(grown, 0, 0, at);
-        bytes = grown;
-      }
-      const ascii = bytes.write(joined, at, 'utf8') === joined.length;
-      for (let i = from; i < to; i++) {
-        const text = texts[i - from] as string;
-        at += ascii ? text.length : bytes.write(text, at, 'utf8');
-        offsets[i + 1] = at;
-      }
-    }
-    return arrow.makeData({
-      type: type as arrow.Utf8,
-      length: n,
-      nullCount,
-      nullBitmap: nullCount > 0 ? validity : undefined,
-      valueOffsets: offsets,
-      data: new Uint8Array(bytes.buffer, bytes.byteOffset, at),
-    });
-  }
   const wide = column.kind === 'int64' || column.kind === 'timestamp';
   const values = wide ? new BigInt64Array(n) : column.kind === 'int32' ? new Int32Array(n) : new Float64Array(n);
   // int64 as two 32-bit halves (little-endian): a BigInt per value would cost an allocation each.
@@ -89,6 +64,95 @@ function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[])
     nullCount,
     nullBitmap: nullCount > 0 ? validity : undefined,
     data: values as Int32Array,
+  });
+}
+
+/** Utf8 data of one column of rows, or (no `name`) of a list of strings. */
+function utf8Data(type: arrow.Utf8, items: readonly (Row | string)[], name?: string): arrow.Data<arrow.Utf8> {
+  const n = items.length;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  const offsets = new Int32Array(n + 1);
+  const texts: string[] = new Array(ENCODE_BLOCK);
+  let bytes: Buffer | undefined;
+  let at = 0;
+  for (let from = 0; from < n; from += ENCODE_BLOCK) {
+    const to = Math.min(n, from + ENCODE_BLOCK);
+    let joined = '';
+    for (let i = from; i < to; i++) {
+      const v = name === undefined ? (items[i] as string) : (items[i] as Row)[name];
+      const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
+      if (v === null || v === undefined) nullCount++;
+      else validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+      texts[i - from] = text;
+      joined += text;
+    }
+    // Sized from the first block (a UTF-16 unit takes at most 3 bytes of UTF-8), so a column of long strings is
+    // not copied again and again as it grows.
+    bytes ??= Buffer.allocUnsafe(Math.max(1024, Math.ceil((joined.length * 1.25 * n) / (to - from))));
+    if (at + joined.length * 3 > bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, at + joined.length * 3));
+      bytes.copy(grown, 0, 0, at);
+      bytes = grown;
+    }
+    const ascii = bytes.write(joined, at, 'utf8') === joined.length;
+    for (let i = from; i < to; i++) {
+      const text = texts[i - from] as string;
+      at += ascii ? text.length : bytes.write(text, at, 'utf8');
+      offsets[i + 1] = at;
+    }
+  }
+  return arrow.makeData({
+    type,
+    length: n,
+    nullCount,
+    nullBitmap: nullCount > 0 ? validity : undefined,
+    valueOffsets: offsets,
+    data: bytes ? new Uint8Array(bytes.buffer, bytes.byteOffset, at) : new Uint8Array(0),
+  });
+}
+
+/**
+ * A text column as a dictionary (Int32 indices into its distinct strings), or undefined when it has too many
+ * distinct values for that to pay: more than a quarter of the rows.
+ */
+function dictionaryColumn(name: string, rows: readonly Row[]): arrow.Data | undefined {
+  const n = rows.length;
+  const limit = n >> 2;
+  const ids = new Map<string, number>();
+  const distinct: string[] = [];
+  const indices = new Int32Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = (rows[i] as Row)[name];
+    if (v === null || v === undefined) {
+      nullCount++;
+      continue;
+    }
+    const text = typeof v === 'string' ? v : String(v);
+    let id = ids.get(text);
+    if (id === undefined) {
+      if (distinct.length === limit) return undefined;
+      id = distinct.length;
+      ids.set(text, id);
+      distinct.push(text);
+    }
+    indices[i] = id;
+    // Mostly distinct (an id, a hash): found out early, before a big map is built for nothing.
+    if (i === 1023 && distinct.length > 512) return undefined;
+    validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+  }
+  // All null: plain text says so as well, and with no dictionary.
+  if (distinct.length === 0) return undefined;
+  const type = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
+  return arrow.makeData({
+    type,
+    length: n,
+    nullCount,
+    nullBitmap: nullCount > 0 ? validity : undefined,
+    data: indices,
+    dictionary: arrow.makeVector(utf8Data(new arrow.Utf8(), distinct)),
   });
 }
 
@@ -159,6 +223,14 @@ function readColumn(data: arrow.Data, ownStrings = false): (string | number | nu
     const bit = data.offset + i;
     return ((bitmap[bit >> 3] as number) & (1 << (bit & 7))) !== 0;
   };
+  if (arrow.DataType.isDictionary(data.type) && arrow.DataType.isUtf8(data.type.dictionary)) {
+    // Each distinct string decoded once, and shared by the rows that hold it.
+    const dictionary = data.dictionary as arrow.Vector;
+    const strings = dictionary.data.flatMap((chunk) => readColumn(chunk, ownStrings));
+    const indices = data.values as Int32Array;
+    for (let i = 0; i < n; i++) out.push(valid(i) ? (strings[indices[data.offset + i] as number] as string) : null);
+    return out;
+  }
   if (arrow.DataType.isUtf8(data.type)) {
     const offsets = data.valueOffsets as Int32Array;
     const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
@@ -196,9 +268,9 @@ function readColumn(data: arrow.Data, ownStrings = false): (string | number | nu
   return out;
 }
 
-/** Arrow IPC stream bytes: the shuffle's wire format. */
+/** Arrow IPC stream bytes: the shuffle's and the state's format (text with few distinct values as dictionaries). */
 export const encodeIpc = (columns: readonly Column[], rows: readonly Row[]): Uint8Array =>
-  arrow.tableToIPC(toArrow(columns, rows), 'stream');
+  arrow.tableToIPC(toArrow(columns, rows, { dictionary: true }), 'stream');
 
 /** Rows of one Arrow IPC stream. */
 export const decodeIpc = (bytes: Uint8Array): Row[] => fromArrow(arrow.tableFromIPC(bytes));
