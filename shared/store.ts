@@ -6,18 +6,7 @@ import { createReadStream, type Dirent, readdirSync, readFileSync, statSync, unl
 import { link, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, EtlError, StorageError, TransientError } from './errors.ts';
 
 /** One listed object. */
@@ -423,14 +412,24 @@ function partBytes(raw: string | undefined): number {
   return n;
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+let s3Sdk: Promise<S3Sdk> | undefined;
+/** The SDK once loaded (an S3 error can only come after). */
+let s3Loaded: S3Sdk | undefined;
 const s3Clients = new Map<string, S3Client>();
 
-/** One client per endpoint, created once: `AWS_ENDPOINT_URL_S3` points everything at an S3-compatible server. */
-function s3Client(): S3Client {
+/**
+ * The SDK and one client per endpoint, created once: `AWS_ENDPOINT_URL_S3` points everything at an S3-compatible
+ * server. The SDK is loaded on first use: a run on local folders never needs it (90 ms per thread).
+ */
+async function s3(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+  s3Sdk ??= import('@aws-sdk/client-s3');
+  const sdk = await s3Sdk;
+  s3Loaded = sdk;
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? '';
   let client = s3Clients.get(endpoint);
   if (!client) {
-    client = new S3Client({
+    client = new sdk.S3Client({
       ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
       // Checksums only when S3 requires them: flexible checksums corrupt streamed bodies on some S3-compatible servers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -439,7 +438,7 @@ function s3Client(): S3Client {
     });
     s3Clients.set(endpoint, client);
   }
-  return client;
+  return { sdk, client };
 }
 
 class S3Store implements ObjectStore {
@@ -453,15 +452,16 @@ class S3Store implements ObjectStore {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page = await this.call(`list s3://${this.bucket}/${this.prefix}${prefix}`, () =>
-        s3Client().send(
-          new ListObjectsV2Command({
+      const page = await this.call(`list s3://${this.bucket}/${this.prefix}${prefix}`, async () => {
+        const { sdk, client } = await s3();
+        return client.send(
+          new sdk.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
             ...(token ? { ContinuationToken: token } : {}),
           }),
-        ),
-      );
+        );
+      });
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         yield { key: o.Key.slice(this.prefix.length), size: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', '') };
@@ -476,9 +476,10 @@ class S3Store implements ObjectStore {
 
   async *stream(key: string): AsyncIterable<Uint8Array> {
     const where = `s3://${this.bucket}/${this.prefix}${key}`;
-    const out = await this.call(`read ${where}`, () =>
-      s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })),
-    );
+    const out = await this.call(`read ${where}`, async () => {
+      const { sdk, client } = await s3();
+      return client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    });
     if (!out.Body) throw new StorageError(`empty response reading ${where}`);
     yield* out.Body as AsyncIterable<Uint8Array>;
   }
@@ -487,30 +488,30 @@ class S3Store implements ObjectStore {
     const where = `write s3://${this.bucket}/${this.prefix}${key}`;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     if (bytes.length <= MULTIPART_BYTES) {
-      await this.call(where, () =>
-        s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: bytes })),
-      );
+      await this.call(where, async () => {
+        const { sdk, client } = await s3();
+        return client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: bytes }));
+      });
       return;
     }
     // Large objects in parts: a failed part is retried alone, and nothing is visible until Complete.
+    const { sdk, client } = await s3();
     const target = { Bucket: this.bucket, Key: this.prefix + key };
-    const { UploadId } = await this.call(where, () => s3Client().send(new CreateMultipartUploadCommand(target)));
+    const { UploadId } = await this.call(where, () => client.send(new sdk.CreateMultipartUploadCommand(target)));
     try {
       const parts: { ETag: string; PartNumber: number }[] = [];
       for (let offset = 0, number = 1; offset < bytes.length; offset += MULTIPART_BYTES, number++) {
         const part = bytes.subarray(offset, offset + MULTIPART_BYTES);
         const { ETag } = await this.call(where, () =>
-          s3Client().send(new UploadPartCommand({ ...target, UploadId, PartNumber: number, Body: part })),
+          client.send(new sdk.UploadPartCommand({ ...target, UploadId, PartNumber: number, Body: part })),
         );
         parts.push({ ETag: ETag ?? '', PartNumber: number });
       }
       await this.call(where, () =>
-        s3Client().send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } })),
+        client.send(new sdk.CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } })),
       );
     } catch (error) {
-      await s3Client()
-        .send(new AbortMultipartUploadCommand({ ...target, UploadId }))
-        .catch(() => undefined); // the bucket's lifecycle rule removes what an abort leaves
+      await client.send(new sdk.AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined); // the bucket's lifecycle rule removes what an abort leaves
       throw error;
     }
   }
@@ -518,9 +519,12 @@ class S3Store implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.prefix + k }));
-      await this.call(`delete in s3://${this.bucket}/${this.prefix}`, () =>
-        s3Client().send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })),
-      );
+      await this.call(`delete in s3://${this.bucket}/${this.prefix}`, async () => {
+        const { sdk, client } = await s3();
+        return client.send(
+          new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }),
+        );
+      });
     }
   }
 
@@ -546,11 +550,12 @@ class S3Store implements ObjectStore {
     condition: { IfNoneMatch: string } | { IfMatch: string },
   ): Promise<boolean> {
     try {
-      await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, () =>
-        s3Client().send(
-          new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ...condition }),
-        ),
-      );
+      await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, async () => {
+        const { sdk, client } = await s3();
+        return client.send(
+          new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ...condition }),
+        );
+      });
       return true;
     } catch (error) {
       const status = statusOf(error);
@@ -582,7 +587,7 @@ class S3Store implements ObjectStore {
       return out;
     } catch (error) {
       this.usage.retries += retriesOf(error);
-      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      const status = httpStatus(error);
       const code = (error as { code?: string; name?: string }).code ?? (error as Error).name;
       const transient =
         (status !== undefined && (status >= 500 || status === 429)) ||
@@ -607,10 +612,15 @@ function retriesOf(value: unknown): number {
   return typeof attempts === 'number' && attempts > 1 ? attempts - 1 : 0;
 }
 
+/** The HTTP status of an answer S3 gave (an S3ServiceException's; the SDK's own errors have none). */
+function httpStatus(error: unknown): number | undefined {
+  if (!(s3Loaded && error instanceof s3Loaded.S3ServiceException)) return undefined;
+  return error.$metadata.httpStatusCode;
+}
+
 /** The HTTP status behind an S3 error, also when it was wrapped by `call`. */
 function statusOf(error: unknown): number | undefined {
-  const e = error instanceof EtlError && error.cause !== undefined ? error.cause : error;
-  return e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
+  return httpStatus(error instanceof EtlError && error.cause !== undefined ? error.cause : error);
 }
 
 function isErrno(error: unknown, code: string): boolean {
