@@ -189,30 +189,11 @@ function rowMaker(names: readonly string[]): RowMaker {
   return make;
 }
 
-/**
- * The columns of one Arrow IPC stream as plain arrays, without building a row object per row. `ownStrings`: the
- * columns whose every string is its own copy, for strings kept long (a slice of a decoded block keeps the whole
- * block alive).
- */
-export function decodeIpcColumns(
-  bytes: Uint8Array,
-  options: { ownStrings?: readonly string[] } = {},
-): Record<string, (string | number | null)[]> {
-  const table = arrow.tableFromIPC(bytes);
-  const out: Record<string, (string | number | null)[]> = {};
-  table.schema.fields.forEach((f, j) => {
-    const own = options.ownStrings?.includes(f.name) ?? false;
-    const parts = table.batches.map((b) => readColumn(b.getChildAt(j)?.data[0] as arrow.Data, own));
-    out[f.name] = parts.length === 1 ? (parts[0] as (string | number | null)[]) : parts.flat();
-  });
-  return out;
-}
-
 /** Strings decoded in blocks: one decode per block of ASCII text, which is most of the data. */
 const DECODE_BLOCK = 256;
 
 /** A column's values as plain JS values (null where the validity bitmap says so). */
-function readColumn(data: arrow.Data, ownStrings = false): (string | number | null)[] {
+function readColumn(data: arrow.Data): (string | number | null)[] {
   const n = data.length;
   // Filled by push, in order: an array made with new Array(n) stays "holey", and V8 then takes slow paths in
   // concat, flat and spreads over it.
@@ -226,7 +207,7 @@ function readColumn(data: arrow.Data, ownStrings = false): (string | number | nu
   if (arrow.DataType.isDictionary(data.type) && arrow.DataType.isUtf8(data.type.dictionary)) {
     // Each distinct string decoded once, and shared by the rows that hold it.
     const dictionary = data.dictionary as arrow.Vector;
-    const strings = dictionary.data.flatMap((chunk) => readColumn(chunk, ownStrings));
+    const strings = dictionary.data.flatMap((chunk) => readColumn(chunk));
     const indices = data.values as Int32Array;
     for (let i = 0; i < n; i++) out.push(valid(i) ? (strings[indices[data.offset + i] as number] as string) : null);
     return out;
@@ -249,7 +230,7 @@ function readColumn(data: arrow.Data, ownStrings = false): (string | number | nu
         const a = offsets[data.offset + i] as number;
         const b = offsets[data.offset + i + 1] as number;
         if (!ascii) out.push(bytes.toString('utf8', a, b));
-        else out.push(ownStrings ? bytes.toString('latin1', a, b) : block.slice(a - start, b - start));
+        else out.push(block.slice(a - start, b - start));
       }
     }
     return out;

@@ -3,11 +3,12 @@
  * version (./publish.ts), write the run report, give the lease up and remove the run's scratch. `abortRun` is the
  * same for a run that failed at any stage: it removes what the run wrote, records why, and gives the lease up.
  */
-import { decodeIpcColumns } from './columnar.ts';
+import * as arrow from 'apache-arrow';
 import { mapLimited, STORAGE_CONCURRENCY } from './concurrency.ts';
 import { TABLES, type TableName } from './config.ts';
 import { type CostEstimate, estimateCost } from './cost.ts';
 import { type CaughtFailure, DataQualityError, failureError, failureMessage } from './errors.ts';
+import { type Fingerprinted, FingerprintTable, fingerprintColumn } from './fingerprints.ts';
 import { type Insights, mergeInsights } from './insights.ts';
 import {
   partitionOf,
@@ -370,30 +371,45 @@ function tablesReport(version: LakeVersion): RunReport['tables'] {
   ) as RunReport['tables'];
 }
 
-/** One digest file's columns (shared/schemas.ts DIGEST_COLUMNS). */
-export type Digest = Record<(typeof DIGEST_FIELDS)[number], (string | null)[]>;
+/**
+ * One digest file (shared/schemas.ts DIGEST_COLUMNS): each column's fingerprints, and the key text of a row for
+ * the rare check that needs it (fingerprints shared by different keys).
+ */
+export interface Digest {
+  key: Fingerprinted;
+  hash: Fingerprinted;
+  start_time: Fingerprinted;
+  user_id: Fingerprinted;
+  song_id: Fingerprinted;
+  artist_id: Fingerprinted;
+  keyText: (row: number) => string | null;
+}
 const DIGEST_FIELDS = ['key', 'hash', 'start_time', 'user_id', 'song_id', 'artist_id'] as const;
 
 /** The dimensions first: their keys are what the songplays reference. */
 const GATE_ORDER: readonly TableName[] = ['users', 'songs', 'artists', 'time', 'songplays'];
 
-/** A digest file as columns; the strings of `kept` are copies, so that keeping them does not pin decoded blocks. */
-async function readDigest(store: ObjectStore, key: string, kept: readonly (keyof Digest)[]): Promise<Digest> {
-  const columns = decodeIpcColumns(await store.get(key), { ownStrings: kept });
-  return Object.fromEntries(DIGEST_FIELDS.map((f) => [f, (columns[f] ?? []) as (string | null)[]])) as Digest;
+/** A digest file's bytes (Arrow IPC) as fingerprints, without a JS string per value. */
+export function digestOf(bytes: Uint8Array): Digest {
+  const table = arrow.tableFromIPC(bytes);
+  const column = (name: string) => fingerprintColumn(table.getChild(name)?.data ?? []);
+  const fields = Object.fromEntries(DIGEST_FIELDS.map((f) => [f, column(f)])) as Omit<Digest, 'keyText'>;
+  const keys = table.getChild('key');
+  return { ...fields, keyText: (row) => (keys?.get(row) as string | null | undefined) ?? null };
 }
 
-async function digestKeys(store: ObjectStore, runId: string, table: TableName): Promise<string[]> {
+async function readDigests(store: ObjectStore, runId: string, table: TableName): Promise<AsyncIterable<Digest>> {
   const keys: string[] = [];
   for await (const o of store.list(stateDigestPrefix(runId, table))) keys.push(o.key);
-  return keys;
+  return (async function* () {
+    for (const key of keys) yield digestOf(await store.get(key));
+  })();
 }
 
 /**
  * The quality gate and rows added, updated and removed per table (against the version published before), from
- * the digests, one file at a time and one table at a time: Commit sees every table, so it keeps only key sets
- * (and one table's earlier hashes), never all digests at once. At 3.2 M events that took it from 2.4 GB to
- * well under its Lambda's memory.
+ * the digests, one file at a time and one table at a time: Commit keeps only the fingerprints of keys (and of one
+ * table's earlier keys and row hashes), never the digests themselves.
  */
 async function checkAndDiff(
   store: ObjectStore,
@@ -403,30 +419,39 @@ async function checkAndDiff(
 ): Promise<QualityCheck[]> {
   const gate = new QualityGate();
   for (const t of GATE_ORDER) {
-    const before = new Map<string | null, string | null>();
+    const before = new FingerprintTable(1024, true);
     if (current.state) {
-      for (const key of await digestKeys(store, current.state.runId, t)) {
-        const d = await readDigest(store, key, ['key', 'hash']);
-        for (let i = 0; i < d.key.length; i++) before.set(d.key[i] ?? null, d.hash[i] ?? null);
+      for await (const d of await readDigests(store, current.state.runId, t)) {
+        for (let i = 0; i < d.key.length; i++) {
+          if (d.key.nulls[i] === 1) continue;
+          const slot = before.add(d.key.hi[i] as number, d.key.lo[i] as number);
+          before.valueHi[slot] = d.hash.hi[i] as number;
+          before.valueLo[slot] = d.hash.lo[i] as number;
+        }
       }
     }
     const entry = report.tables[t];
-    for (const key of await digestKeys(store, run.runId, t)) {
-      const d = await readDigest(store, key, ['key']);
+    let seen = 0;
+    for await (const d of await readDigests(store, run.runId, t)) {
       gate.add(t, d);
       for (let i = 0; i < d.key.length; i++) {
-        const h = before.get(d.key[i] ?? null);
-        if (h === undefined) entry.added++;
-        else if (h !== d.hash[i]) entry.updated++;
-        before.delete(d.key[i] ?? null);
+        const slot = d.key.nulls[i] === 1 ? -1 : before.find(d.key.hi[i] as number, d.key.lo[i] as number);
+        if (slot < 0) entry.added++;
+        else if (before.marked[slot] === 0) {
+          before.marked[slot] = 1;
+          seen++;
+          if (before.valueHi[slot] !== d.hash.hi[i] || before.valueLo[slot] !== d.hash.lo[i]) entry.updated++;
+        } else entry.added++;
       }
     }
-    entry.removed = before.size;
+    entry.removed = before.size - seen;
+    // Keys whose fingerprints met: their texts tell whether they are really the same (a second read, only then).
+    if (gate.needsTexts(t)) for await (const d of await readDigests(store, run.runId, t)) gate.addTexts(t, d);
   }
   return gate.checks(run, report);
 }
 
-type Reference = Exclude<keyof Digest, 'key' | 'hash'>;
+type Reference = Exclude<keyof Digest, 'key' | 'hash' | 'keyText'>;
 const REFERENCES: [Reference, TableName, string][] = [
   ['start_time', 'time', 'songplays.start_time in time'],
   ['user_id', 'users', 'songplays.user_id in users'],
@@ -434,47 +459,99 @@ const REFERENCES: [Reference, TableName, string][] = [
   ['artist_id', 'artists', 'songplays.artist_id in artists'],
 ];
 
+/** What the gate keeps of one table. */
+interface GateTable {
+  rows: number;
+  nulls: number;
+  keys: FingerprintTable;
+  /** Fingerprints that more than one row's key has, and (once read) the texts behind each. */
+  shared: FingerprintTable | undefined;
+  texts: Map<string, Set<string>> | undefined;
+}
+
 /**
  * The quality gate: unique non-null keys, referential integrity of songplays, reject rates. Fed digests a file at
- * a time, the referenced tables before songplays.
+ * a time, the referenced tables before songplays. Keys are compared by 64-bit fingerprint; where two rows' keys
+ * share one, their texts decide (`needsTexts`), so a duplicate is never reported falsely. A reference is taken as
+ * present when its fingerprint is: a dangling one could pass only by matching an existing key's fingerprint.
  */
 export class QualityGate {
-  private readonly tables = new Map<TableName, { rows: number; nulls: number; keys: Set<string> }>();
+  private readonly tables = new Map<TableName, GateTable>();
   private readonly references = new Map<Reference, { count: number; missing: number }>();
 
-  add(table: TableName, digest: Digest): void {
-    let t = this.tables.get(table);
+  private table(name: TableName): GateTable {
+    let t = this.tables.get(name);
     if (!t) {
-      t = { rows: 0, nulls: 0, keys: new Set() };
-      this.tables.set(table, t);
+      t = { rows: 0, nulls: 0, keys: new FingerprintTable(), shared: undefined, texts: undefined };
+      this.tables.set(name, t);
     }
-    t.rows += digest.key.length;
-    for (const k of digest.key) {
-      if (k === null) t.nulls++;
-      else t.keys.add(k);
+    return t;
+  }
+
+  add(table: TableName, digest: Digest): void {
+    const t = this.table(table);
+    const { key } = digest;
+    t.rows += key.length;
+    for (let i = 0; i < key.length; i++) {
+      if (key.nulls[i] === 1) {
+        t.nulls++;
+        continue;
+      }
+      t.keys.add(key.hi[i] as number, key.lo[i] as number);
+      if (!t.keys.added) {
+        t.shared ??= new FingerprintTable(16);
+        t.shared.add(key.hi[i] as number, key.lo[i] as number);
+      }
     }
     if (table !== 'songplays') return;
     for (const [column, referenced] of REFERENCES) {
       const keys = this.tables.get(referenced)?.keys;
       const r = this.references.get(column) ?? { count: 0, missing: 0 };
-      for (const v of digest[column]) {
-        if (v === null) continue;
+      const values = digest[column];
+      for (let i = 0; i < values.length; i++) {
+        if (values.nulls[i] === 1) continue;
         r.count++;
-        if (!keys?.has(v)) r.missing++;
+        if (!keys || keys.find(values.hi[i] as number, values.lo[i] as number) < 0) r.missing++;
       }
       this.references.set(column, r);
+    }
+  }
+
+  /** Whether some keys of the table share a fingerprint: then every digest of it goes to addTexts as well. */
+  needsTexts(table: TableName): boolean {
+    return this.tables.get(table)?.shared !== undefined;
+  }
+
+  /** The texts of the keys whose fingerprints are shared. */
+  addTexts(table: TableName, digest: Digest): void {
+    const t = this.table(table);
+    const shared = t.shared;
+    if (!shared) return;
+    t.texts ??= new Map();
+    const { key } = digest;
+    for (let i = 0; i < key.length; i++) {
+      if (key.nulls[i] === 1 || shared.find(key.hi[i] as number, key.lo[i] as number) < 0) continue;
+      const id = `${key.hi[i]}:${key.lo[i]}`;
+      const texts = t.texts.get(id) ?? new Set<string>();
+      texts.add(digest.keyText(i) as string);
+      t.texts.set(id, texts);
     }
   }
 
   checks(run: RunContext, report: RunReport): QualityCheck[] {
     const checks: QualityCheck[] = [];
     for (const table of TABLES) {
-      const t = this.tables.get(table) ?? { rows: 0, nulls: 0, keys: new Set() };
-      const duplicates = t.rows - t.nulls - t.keys.size;
+      const t = this.tables.get(table);
+      const rows = t?.rows ?? 0;
+      const nulls = t?.nulls ?? 0;
+      // Distinct keys: one per fingerprint, except where a shared fingerprint turned out to stand for several.
+      let distinct = t?.keys.size ?? 0;
+      for (const texts of t?.texts?.values() ?? []) distinct += texts.size - 1;
+      const duplicates = rows - nulls - distinct;
       checks.push({
         name: `${table}: unique non-null keys`,
-        passed: t.nulls === 0 && duplicates === 0,
-        detail: `${t.rows} rows, ${t.nulls} null keys, ${duplicates} duplicate keys`,
+        passed: nulls === 0 && duplicates === 0,
+        detail: `${rows} rows, ${nulls} null keys, ${duplicates} duplicate keys`,
       });
     }
     for (const [column, , name] of REFERENCES) {
@@ -497,10 +574,13 @@ export class QualityGate {
   }
 }
 
-/** The quality gate over whole tables' digests (the referenced tables are added first). */
+/** The quality gate over whole tables' digests, one per table (the referenced tables are added first). */
 export function qualityChecks(run: RunContext, report: RunReport, digests: Record<TableName, Digest>): QualityCheck[] {
   const gate = new QualityGate();
-  for (const t of GATE_ORDER) gate.add(t, digests[t]);
+  for (const t of GATE_ORDER) {
+    gate.add(t, digests[t]);
+    if (gate.needsTexts(t)) gate.addTexts(t, digests[t]);
+  }
   return gate.checks(run, report);
 }
 

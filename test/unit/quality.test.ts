@@ -1,10 +1,12 @@
 /** The quality gate's checks on digests: each kind of violation fails its own check, with counts. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Row } from '../../shared/columnar.ts';
-import { type Digest, qualityChecks, type RunReport } from '../../shared/commit.ts';
+import { encodeIpc, type Row } from '../../shared/columnar.ts';
+import { type Digest, digestOf, QualityGate, qualityChecks, type RunReport } from '../../shared/commit.ts';
 import { DEFAULT_SETTINGS, type TableName } from '../../shared/config.ts';
+import { fingerprintColumn, fingerprintText } from '../../shared/fingerprints.ts';
 import type { RunContext } from '../../shared/plan.ts';
+import { DIGEST_COLUMNS } from '../../shared/schemas.ts';
 
 const run = { settings: DEFAULT_SETTINGS, target: '/lake' } as unknown as RunContext;
 const counts = (read: number, rejected: number) => ({
@@ -43,18 +45,10 @@ function clean(): Record<TableName, Row[]> {
   };
 }
 
-/** Digest rows as the columns Commit reads. */
+/** Digest rows as Commit reads them: the digest files' Arrow IPC bytes, fingerprinted. */
 const columns = (digests: Record<TableName, Row[]>): Record<TableName, Digest> =>
   Object.fromEntries(
-    Object.entries(digests).map(([t, rows]) => [
-      t,
-      Object.fromEntries(
-        ['key', 'hash', 'start_time', 'user_id', 'song_id', 'artist_id'].map((f) => [
-          f,
-          rows.map((r) => (r[f] ?? null) as string | null),
-        ]),
-      ),
-    ]),
+    Object.entries(digests).map(([t, rows]) => [t, digestOf(encodeIpc(DIGEST_COLUMNS, rows))]),
   ) as Record<TableName, Digest>;
 
 const failed = (digests: Record<TableName, Row[]>, r = report()) =>
@@ -92,5 +86,54 @@ describe('qualityChecks', () => {
       failed(clean(), report(6))[0] ?? '',
       /^log_data: reject rate: 6 of 100 records rejected \(6\.00%, limit 5\.00%\)/,
     );
+  });
+
+  test('a dictionary-encoded reference column is read as its values', () => {
+    // 40 songplays referencing one user: the digest writer stores that column as a dictionary.
+    const d = clean();
+    for (let i = 0; i < 40; i++)
+      d.songplays.push(digest(`q${i}`, { start_time: '1000', user_id: i < 39 ? 'u1' : 'u2' }));
+    assert.deepEqual(failed(d), ['songplays.user_id in users: 42 non-null references, 1 missing']);
+  });
+});
+
+describe('QualityGate with keys whose fingerprints meet', () => {
+  /** A users digest whose rows all have the same key fingerprint, and these key texts. */
+  const sameFingerprint = (texts: string[]): Digest => {
+    const base = digestOf(
+      encodeIpc(
+        DIGEST_COLUMNS,
+        texts.map((t) => digest(t)),
+      ),
+    );
+    const n = texts.length;
+    return {
+      ...base,
+      key: { length: n, hi: new Int32Array(n).fill(7), lo: new Int32Array(n).fill(9), nulls: new Uint8Array(n) },
+    };
+  };
+  const usersCheck = (d: Digest): string => {
+    const gate = new QualityGate();
+    gate.add('users', d);
+    if (gate.needsTexts('users')) gate.addTexts('users', d);
+    return gate.checks(run, report()).find((c) => c.name === 'users: unique non-null keys')?.detail ?? '';
+  };
+
+  test('different keys that share a fingerprint are not duplicates: their texts decide', () => {
+    assert.equal(usersCheck(sameFingerprint(['u1', 'u2', 'u3'])), '3 rows, 0 null keys, 0 duplicate keys');
+  });
+
+  test('equal keys under a shared fingerprint are counted exactly', () => {
+    assert.equal(usersCheck(sameFingerprint(['u1', 'u2', 'u1', 'u1'])), '4 rows, 0 null keys, 2 duplicate keys');
+  });
+
+  test('a text and its Arrow column give the same fingerprint, plain or as a dictionary', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => digest(`k${i}`, { user_id: i % 2 ? 'Zoë' : '東京 🎵' }));
+    const d = digestOf(encodeIpc(DIGEST_COLUMNS, rows));
+    assert.deepEqual([d.user_id.hi[1], d.user_id.lo[1]], fingerprintText('Zoë'));
+    assert.deepEqual([d.user_id.hi[0], d.user_id.lo[0]], fingerprintText('東京 🎵'));
+    assert.deepEqual([d.key.hi[5], d.key.lo[5]], fingerprintText('k5'));
+    assert.equal(new Set(Array.from(d.key.lo)).size, 40);
+    assert.equal(fingerprintColumn([]).length, 0);
   });
 });
