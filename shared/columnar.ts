@@ -10,15 +10,15 @@ export type Row = Record<string, string | number | null>;
 /**
  * Builds an Arrow table from rows, typed by the declared columns. Writes the column buffers directly: Arrow's
  * generic builders (vectorFromArray) encode each string on its own and cost seconds per million rows.
- * `dictionary`: text columns with few distinct values (a user agent, a source key, a level) are dictionary-encoded,
+ * `dictionary`: the text columns declared `repeated` (a user agent, a source key, a level) are dictionary-encoded,
  * each distinct string stored once; for the shuffle and the state, which only this code reads. The tables' Parquet
- * keeps plain strings, as declared.
+ * keeps plain strings.
  */
 export function toArrow(columns: readonly Column[], rows: readonly Row[], options: { dictionary?: boolean } = {}) {
   const declared = arrowSchema(columns);
   if (rows.length === 0) return new arrow.Table(declared);
   const children = columns.map((c, i) => {
-    if (c.kind === 'utf8' && options.dictionary) {
+    if (c.repeated && options.dictionary) {
       const encoded = dictionaryColumn(c.name, rows);
       if (encoded) return encoded;
     }

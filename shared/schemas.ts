@@ -13,29 +13,32 @@ export type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'timestamp';
 export interface Column {
   name: string;
   kind: ColumnKind;
+  /** Text with few distinct values (a level, a user agent, a source key): a dictionary in the shuffle and state. */
+  repeated?: boolean;
 }
 
 const col = (name: string, kind: ColumnKind): Column => ({ name, kind });
+const repeated = (name: string): Column => ({ name, kind: 'utf8', repeated: true });
 
 /** The tables' columns, in order (partition columns included: the writer moves them into the path). */
 export const TABLE_COLUMNS: Record<TableName, readonly Column[]> = {
   songplays: [
     col('songplay_id', 'utf8'),
     col('start_time', 'timestamp'),
-    col('user_id', 'utf8'),
-    col('level', 'utf8'),
-    col('song_id', 'utf8'),
-    col('artist_id', 'utf8'),
+    repeated('user_id'),
+    repeated('level'),
+    repeated('song_id'),
+    repeated('artist_id'),
     col('session_id', 'int64'),
-    col('location', 'utf8'),
-    col('user_agent', 'utf8'),
+    repeated('location'),
+    repeated('user_agent'),
   ],
   users: [
     col('user_id', 'utf8'),
     col('first_name', 'utf8'),
     col('last_name', 'utf8'),
-    col('gender', 'utf8'),
-    col('level', 'utf8'),
+    repeated('gender'),
+    repeated('level'),
   ],
   songs: [
     col('song_id', 'utf8'),
@@ -63,20 +66,20 @@ export const TABLE_COLUMNS: Record<TableName, readonly Column[]> = {
 };
 
 /** Provenance carried through the shuffle so precedence can be decided without arrival order. */
-const provenance = [col('missing', 'int32'), col('src', 'utf8'), col('line', 'int32')];
+const provenance = [col('missing', 'int32'), repeated('src'), col('line', 'int32')];
 
 /** A NextSong event on its way to songplays: song and artist are the join key's repaired, trimmed names. */
 const PLAY_COLUMNS: readonly Column[] = [
   col('songplay_id', 'utf8'),
   col('start_time', 'timestamp'),
-  col('user_id', 'utf8'),
-  col('level', 'utf8'),
+  repeated('user_id'),
+  repeated('level'),
   col('song', 'utf8'),
   col('artist', 'utf8'),
   col('length', 'float64'),
   col('session_id', 'int64'),
-  col('location', 'utf8'),
-  col('user_agent', 'utf8'),
+  repeated('location'),
+  repeated('user_agent'),
 ];
 
 /** The shuffle datasets' columns. */
@@ -115,9 +118,9 @@ export const DIGEST_COLUMNS: readonly Column[] = [
   col('key', 'utf8'),
   col('hash', 'utf8'),
   col('start_time', 'utf8'),
-  col('user_id', 'utf8'),
-  col('song_id', 'utf8'),
-  col('artist_id', 'utf8'),
+  repeated('user_id'),
+  repeated('song_id'),
+  repeated('artist_id'),
 ];
 
 /** The Arrow type of a column kind (timestamps are ms since the epoch, UTC: Parquet isAdjustedToUTC=true). */
