@@ -66,6 +66,16 @@ async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * The one run report written since `earlier` was listed. Not the last by name: run ids start with the second the
+ * run started, and two runs in one second sort by their random suffix.
+ */
+async function newReport(store: ObjectStore, earlier: string[]): Promise<string> {
+  const added = (await keys(store, '_runs/')).filter((k) => k.endsWith('.json') && !earlier.includes(k));
+  assert.equal(added.length, 1, `one new run report, not ${added.join(', ')}`);
+  return added[0] as string;
+}
+
 /** Runs with a fault injected; resolves to the execution's error (or its result when it succeeded). */
 async function runWithFault(source: string, lake: string, fault: Record<string, unknown>) {
   try {
@@ -126,14 +136,13 @@ function atomicity(backend: Backend): void {
   for (const [label, fault, errorName] of killed) {
     test(`${label}: the previous version stays; the next run recovers`, async () => {
       const lab = await published();
+      const earlier = await keys(lab.dst, '_runs/');
       const outcome = await runWithFault(lab.source, lab.lake, fault);
       assert.equal(outcome.ok, false, `${label}: the run fails`);
       if (outcome.ok) return;
       assert.ok(outcome.error instanceof LocalExecutionError, String(outcome.error));
       assert.equal(outcome.error.errorName, errorName);
-      const reports = await keys(lab.dst, '_runs/');
-      const failed = reports.filter((k) => k.endsWith('.json'));
-      const last = JSON.parse(Buffer.from(await lab.dst.get(failed.sort().at(-1) as string)).toString('utf8'));
+      const last = JSON.parse(Buffer.from(await lab.dst.get(await newReport(lab.dst, earlier))).toString('utf8'));
       assert.equal(last.status, 'failed');
       assert.match(last.error, new RegExp(`^${errorName}: `));
       await assertRolledBackThenRecovers(lab, label);
@@ -142,14 +151,14 @@ function atomicity(backend: Backend): void {
 
   test('the quality gate: a duplicate key and a dangling reference fail the run, named in the report; nothing is published', async () => {
     const lab = await published();
+    const earlier = await keys(lab.dst, '_runs/');
     const outcome = await runWithFault(lab.source, lab.lake, { stage: 'facts', kind: 'corrupt', bucket: 0 });
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
     assert.equal(outcome.error.errorName, 'DataQualityError');
     assert.match(outcome.error.message, /songplays: unique non-null keys \(\d+ rows, 0 null keys, 1 duplicate keys\)/);
     assert.match(outcome.error.message, /songplays\.user_id in users \(\d+ non-null references, 1 missing\)/);
-    const reports = (await keys(lab.dst, '_runs/')).filter((k) => k.endsWith('.json')).sort();
-    const report = JSON.parse(Buffer.from(await lab.dst.get(reports.at(-1) as string)).toString('utf8'));
+    const report = JSON.parse(Buffer.from(await lab.dst.get(await newReport(lab.dst, earlier))).toString('utf8'));
     const failedChecks = report.checks
       .filter((c: { passed: boolean }) => !c.passed)
       .map((c: { name: string }) => c.name);

@@ -81,7 +81,12 @@ export async function startS3(buckets: string[], options: S3Options = {}): Promi
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
-          answer.on('end', done);
+          // An answer s3rver cuts off ends with 'close' and no 'end': the client sees the cut (its SDK retries)
+          // instead of waiting for ever, and the key's lock is released.
+          answer.on('close', () => {
+            if (!answer.complete) res.destroy();
+            done();
+          });
         },
       );
       upstream.on('error', (error) => {
@@ -121,16 +126,21 @@ export async function startS3(buckets: string[], options: S3Options = {}): Promi
     // Check and write under one lock per key, so two conditional writers cannot both pass.
     const path = (req.url ?? '').split('?')[0] as string;
     const before = locks.get(path) ?? Promise.resolve();
-    const turn = before.then(async () => {
-      const etag = await headEtag(port, path);
-      const met = ifNoneMatch === '*' ? etag === undefined : etag !== undefined && unquote(String(ifMatch)) === etag;
-      if (met) return forward(req, res);
-      req.resume();
-      res.writeHead(412, { 'content-type': 'application/xml' });
-      res.end(
-        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
-      );
-    });
+    const turn = before
+      .then(async () => {
+        const etag = await headEtag(port, path);
+        const met = ifNoneMatch === '*' ? etag === undefined : etag !== undefined && unquote(String(ifMatch)) === etag;
+        if (met) return forward(req, res);
+        req.resume();
+        res.writeHead(412, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
+        );
+      })
+      // A failed check fails its own request only: the writers queued behind it still get their turn.
+      .catch((error: Error) => {
+        res.destroy(error);
+      });
     locks.set(path, turn);
     void turn.finally(() => {
       if (locks.get(path) === turn) locks.delete(path);
