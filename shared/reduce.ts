@@ -10,7 +10,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { decodeIpc, encodeIpc, encodeParquet, type Row } from './columnar.ts';
-import type { TableName } from './config.ts';
+import { TABLES, type TableName } from './config.ts';
 import { bucketInsights, type Insights } from './insights.ts';
 import {
   partitionPath,
@@ -28,7 +28,15 @@ import { DIGEST_COLUMNS, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
 import { type ReadCounts, readBucket, Shuffle } from './shuffle.ts';
 import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
 import { timeParts } from './time.ts';
-import { byLatest, byPrecedence, dedupe, distinct, joinShuffleKey, joinSongplays } from './transform.ts';
+import {
+  byLatest,
+  byPrecedence,
+  dedupe,
+  distinct,
+  joinShuffleKey,
+  joinSongplays,
+  partitionBucket,
+} from './transform.ts';
 
 /** The reduce phases, in order. */
 export const REDUCE_PHASES = ['dimensions', 'facts'] as const;
@@ -138,8 +146,12 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     const next = new Shuffle(run.settings.buckets);
     const finished = (table: DimensionTable, rows: Row[]): void => {
       const columns = run.settings.partitions[table];
-      for (const row of rows)
-        next.add(`dim-${table}`, partitionPath(columns, partitionValues(table, columns, row)), row);
+      const offset = TABLES.indexOf(table);
+      for (const row of rows) {
+        const values = partitionValues(table, columns, row);
+        const path = partitionPath(columns, values);
+        next.addTo(`dim-${table}`, partitionBucket(offset, columns, values, path, run.settings.buckets), row);
+      }
     };
     const songs = dedupe(await merged('songs', 'song_id', byPrecedence), 'song_id', byPrecedence);
     finished('songs', songs);

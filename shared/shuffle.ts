@@ -17,12 +17,17 @@ export class Shuffle {
 
   /** Adds a row to the bucket its reduce key hashes to. */
   add(name: ShuffleName, reduceKey: string, row: Row): void {
+    this.addTo(name, bucketOf(reduceKey, this.buckets), row);
+  }
+
+  /** Adds a row to a given bucket. */
+  addTo(name: ShuffleName, bucket: number, row: Row): void {
     let byBucket = this.parts.get(name);
     if (!byBucket) {
       byBucket = Array.from({ length: this.buckets }, () => []);
       this.parts.set(name, byBucket);
     }
-    (byBucket[bucketOf(reduceKey, this.buckets)] as Row[]).push(row);
+    (byBucket[bucket] as Row[]).push(row);
     this.counts[name] = (this.counts[name] ?? 0) + 1;
   }
 

@@ -11,6 +11,38 @@ export function bucketOf(key: string, buckets: number): number {
   return (h >>> 0) % buckets;
 }
 
+/** The ranges of the integer partition columns (time's), from the smallest value: a month is 1 to 12. */
+const PARTITION_RANGES: Record<string, { from: number; size: number }> = {
+  month: { from: 1, size: 12 },
+  day: { from: 1, size: 31 },
+  week: { from: 1, size: 53 },
+  weekday: { from: 1, size: 7 },
+  hour: { from: 0, size: 24 },
+};
+
+/**
+ * The reducer that writes one partition of a dimension table (one file per partition, so one reducer each).
+ * Integer partitions are numbered in order (year, then month within the year), so consecutive months go to
+ * consecutive reducers: hashing their paths put 3 of 12 months, and the unpartitioned tables, on one reducer of
+ * 12. Other values hash. Each table starts at its own offset, so the unpartitioned ones go to different reducers.
+ */
+export function partitionBucket(
+  offset: number,
+  columns: readonly string[],
+  values: readonly (string | number | null)[],
+  path: string,
+  buckets: number,
+): number {
+  let n = 0;
+  for (let i = 0; i < columns.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return (offset + bucketOf(path, buckets)) % buckets;
+    const range = PARTITION_RANGES[columns[i] as string];
+    n = range ? n * range.size + (v - range.from) : v;
+  }
+  return (((offset + n) % buckets) + buckets) % buckets;
+}
+
 /** The join's shuffle key: both names, joined by a separator no name holds. */
 export const joinShuffleKey = (title: string, artist: string): string => `${title}\u0000${artist}`;
 

@@ -13,6 +13,7 @@ import {
   distinct,
   joinShuffleKey,
   joinSongplays,
+  partitionBucket,
 } from '../../shared/transform.ts';
 import { mulberry32 } from '../support/chunks.ts';
 
@@ -102,6 +103,44 @@ describe('bucketOf', () => {
     for (const [bucket, n] of counts.entries()) {
       assert.ok(n >= 625 * 0.7 && n <= 625 * 1.3, `bucket ${bucket} holds ${n} keys`);
     }
+  });
+});
+
+describe('partitionBucket', () => {
+  const monthBucket = (year: number, month: number, buckets: number, offset = 4): number =>
+    partitionBucket(offset, ['year', 'month'], [year, month], `year=${year}/month=${month}/`, buckets);
+
+  test('12 consecutive months go to 12 different reducers of 12, across the turn of a year', () => {
+    const months = [[2018, 11], [2018, 12], ...Array.from({ length: 10 }, (_, i) => [2019, i + 1])] as const;
+    const buckets = months.map(([y, m]) => monthBucket(y, m, 12));
+    assert.equal(new Set(buckets).size, 12);
+    // Next to each other: November to December, December to January.
+    assert.equal(buckets[1], ((buckets[0] as number) + 1) % 12);
+    assert.equal(buckets[2], ((buckets[1] as number) + 1) % 12);
+  });
+
+  test('the unpartitioned tables go to their own offsets', () => {
+    assert.deepEqual(
+      [1, 2, 3].map((offset) => partitionBucket(offset, [], [], '', 4)),
+      [1, 2, 3],
+    );
+    assert.equal(partitionBucket(5, [], [], '', 4), 1);
+  });
+
+  test('text, null and negative values stay within the buckets, and one partition always goes to one bucket', () => {
+    for (const buckets of [1, 4, 7, 1024]) {
+      for (const values of [['paid'], [null], [-3], [2019, -1], [1.5]] as (string | number | null)[][]) {
+        const path = JSON.stringify(values);
+        const b = partitionBucket(2, ['level'], values, path, buckets);
+        assert.ok(b >= 0 && b < buckets && Number.isInteger(b), `${path} over ${buckets}: ${b}`);
+        assert.equal(partitionBucket(2, ['level'], values, path, buckets), b);
+      }
+    }
+    // Text hashes: two values apart.
+    assert.notEqual(
+      partitionBucket(1, ['level'], ['free'], 'level=free/', 1024),
+      partitionBucket(1, ['level'], ['paid'], 'level=paid/', 1024),
+    );
   });
 });
 
