@@ -398,12 +398,11 @@ export function digestOf(bytes: Uint8Array): Digest {
   return { ...fields, keyText: (row) => (keys?.get(row) as string | null | undefined) ?? null };
 }
 
-async function readDigests(store: ObjectStore, runId: string, table: TableName): Promise<AsyncIterable<Digest>> {
+/** The digests of one table in one state version, read one file at a time. */
+async function* readDigests(store: ObjectStore, runId: string, table: TableName): AsyncGenerator<Digest> {
   const keys: string[] = [];
   for await (const o of store.list(stateDigestPrefix(runId, table))) keys.push(o.key);
-  return (async function* () {
-    for (const key of keys) yield digestOf(await store.get(key));
-  })();
+  for (const key of keys) yield digestOf(await store.get(key));
 }
 
 /**
@@ -421,7 +420,7 @@ async function checkAndDiff(
   for (const t of GATE_ORDER) {
     const before = new FingerprintTable(1024, true);
     if (current.state) {
-      for await (const d of await readDigests(store, current.state.runId, t)) {
+      for await (const d of readDigests(store, current.state.runId, t)) {
         for (let i = 0; i < d.key.length; i++) {
           if (d.key.nulls[i] === 1) continue;
           const slot = before.add(d.key.hi[i] as number, d.key.lo[i] as number);
@@ -432,7 +431,7 @@ async function checkAndDiff(
     }
     const entry = report.tables[t];
     let seen = 0;
-    for await (const d of await readDigests(store, run.runId, t)) {
+    for await (const d of readDigests(store, run.runId, t)) {
       gate.add(t, d);
       for (let i = 0; i < d.key.length; i++) {
         const slot = d.key.nulls[i] === 1 ? -1 : before.find(d.key.hi[i] as number, d.key.lo[i] as number);
@@ -446,7 +445,7 @@ async function checkAndDiff(
     }
     entry.removed = before.size - seen;
     // Keys whose fingerprints met: their texts tell whether they are really the same (a second read, only then).
-    if (gate.needsTexts(t)) for await (const d of await readDigests(store, run.runId, t)) gate.addTexts(t, d);
+    if (gate.needsTexts(t)) for await (const d of readDigests(store, run.runId, t)) gate.addTexts(t, d);
   }
   return gate.checks(run, report);
 }

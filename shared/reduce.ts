@@ -149,8 +149,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       const offset = TABLES.indexOf(table);
       for (const row of rows) {
         const values = partitionValues(table, columns, row);
-        const path = partitionPath(columns, values);
-        next.addTo(`dim-${table}`, partitionBucket(offset, columns, values, path, run.settings.buckets), row);
+        next.addTo(`dim-${table}`, partitionBucket(offset, columns, values, run.settings.buckets), row);
       }
     };
     const songs = dedupe(await merged('songs', 'song_id', byPrecedence), 'song_id', byPrecedence);

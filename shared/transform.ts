@@ -1,5 +1,6 @@
 /** The reducers' pure transforms: hashing, precedence, dedupe, and the songplays join. */
 import type { Row } from './columnar.ts';
+import { partitionPath } from './keys.ts';
 
 /** FNV-1a over UTF-16 code units: a stable bucket for a key on every machine and run. */
 export function bucketOf(key: string, buckets: number): number {
@@ -30,13 +31,14 @@ export function partitionBucket(
   offset: number,
   columns: readonly string[],
   values: readonly (string | number | null)[],
-  path: string,
   buckets: number,
 ): number {
   let n = 0;
   for (let i = 0; i < columns.length; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return (offset + bucketOf(path, buckets)) % buckets;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+      return (offset + bucketOf(partitionPath(columns, values), buckets)) % buckets;
+    }
     const range = PARTITION_RANGES[columns[i] as string];
     n = range ? n * range.size + (v - range.from) : v;
   }
