@@ -452,16 +452,15 @@ class S3Store implements ObjectStore {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page = await this.call(`list s3://${this.bucket}/${this.prefix}${prefix}`, async () => {
-        const { sdk, client } = await s3();
-        return client.send(
+      const page = await this.call(`list s3://${this.bucket}/${this.prefix}${prefix}`, ({ sdk, client }) =>
+        client.send(
           new sdk.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
             ...(token ? { ContinuationToken: token } : {}),
           }),
-        );
-      });
+        ),
+      );
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         yield { key: o.Key.slice(this.prefix.length), size: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', '') };
@@ -476,10 +475,9 @@ class S3Store implements ObjectStore {
 
   async *stream(key: string): AsyncIterable<Uint8Array> {
     const where = `s3://${this.bucket}/${this.prefix}${key}`;
-    const out = await this.call(`read ${where}`, async () => {
-      const { sdk, client } = await s3();
-      return client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-    });
+    const out = await this.call(`read ${where}`, ({ sdk, client }) =>
+      client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })),
+    );
     if (!out.Body) throw new StorageError(`empty response reading ${where}`);
     yield* out.Body as AsyncIterable<Uint8Array>;
   }
@@ -488,10 +486,9 @@ class S3Store implements ObjectStore {
     const where = `write s3://${this.bucket}/${this.prefix}${key}`;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     if (bytes.length <= MULTIPART_BYTES) {
-      await this.call(where, async () => {
-        const { sdk, client } = await s3();
-        return client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: bytes }));
-      });
+      await this.call(where, ({ sdk, client }) =>
+        client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: bytes })),
+      );
       return;
     }
     // Large objects in parts: a failed part is retried alone, and nothing is visible until Complete.
@@ -519,12 +516,9 @@ class S3Store implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.prefix + k }));
-      await this.call(`delete in s3://${this.bucket}/${this.prefix}`, async () => {
-        const { sdk, client } = await s3();
-        return client.send(
-          new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }),
-        );
-      });
+      await this.call(`delete in s3://${this.bucket}/${this.prefix}`, ({ sdk, client }) =>
+        client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })),
+      );
     }
   }
 
@@ -550,12 +544,11 @@ class S3Store implements ObjectStore {
     condition: { IfNoneMatch: string } | { IfMatch: string },
   ): Promise<boolean> {
     try {
-      await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, async () => {
-        const { sdk, client } = await s3();
-        return client.send(
+      await this.call(`write s3://${this.bucket}/${this.prefix}${key}`, ({ sdk, client }) =>
+        client.send(
           new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ...condition }),
-        );
-      });
+        ),
+      );
       return true;
     } catch (error) {
       const status = statusOf(error);
@@ -572,7 +565,7 @@ class S3Store implements ObjectStore {
    * Counts the request and the client's retries of it; classifies failures: throttling and network faults are
    * transient, the rest are permanent.
    */
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (s3: { sdk: S3Sdk; client: S3Client }) => Promise<T>): Promise<T> {
     const kind = what.startsWith('list')
       ? 'list'
       : what.startsWith('delete')
@@ -582,7 +575,7 @@ class S3Store implements ObjectStore {
           : 'get';
     this.usage[kind]++;
     try {
-      const out = await fn();
+      const out = await fn(await s3());
       this.usage.retries += retriesOf(out);
       return out;
     } catch (error) {
