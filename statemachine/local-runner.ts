@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { openLocation } from '../shared/store.ts';
+import { bundleHandlers } from './handler-bundle.ts';
 import { batchItems, type ItemsRequest, lowerForLocal } from './lower.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { WORKER_LOOP, WorkerPool } from './worker-pool.ts';
 
 /** The ASL file, the one orchestration. */
 export const ASL_URL = new URL('./etl.asl.json', import.meta.url);
@@ -57,11 +58,19 @@ export interface LocalRunOptions {
 export async function runLocal(input: Json, options: LocalRunOptions = {}): Promise<unknown> {
   const onProgress = options.onProgress ?? (() => {});
   const lowered = lowerForLocal(JSON.parse(readFileSync(ASL_URL, 'utf8')));
-  const pool = options.workers === 0 ? undefined : new WorkerPool(options.workers ?? availableParallelism());
+  const modules = Object.fromEntries(
+    Object.values(lowered.functions).map((id) => [id, options.handlers?.[id] ?? handlerModule(id)]),
+  );
+  let pool: WorkerPool | undefined;
+  if (options.workers !== 0) {
+    const built = await bundleHandlers([WORKER_LOOP, ...Object.values(modules)]);
+    for (const [id, module] of Object.entries(modules)) modules[id] = built.get(module.href) ?? module;
+    pool = new WorkerPool(options.workers ?? availableParallelism(), built.get(WORKER_LOOP.href) ?? WORKER_LOOP);
+  }
   const overrides: Record<string, (input: Json) => Promise<Json>> = {};
   let failedState = '';
   for (const [state, logicalId] of Object.entries(lowered.functions)) {
-    const module = options.handlers?.[logicalId] ?? handlerModule(logicalId);
+    const module = modules[logicalId] as URL;
     const handler: Handler = pool ? (payload) => pool.run(module, payload) : await loadHandler(module);
     overrides[state] = async (request) => {
       try {

@@ -1,7 +1,16 @@
-// Worker threads start here: register the TypeScript loader for this thread, then run the worker.
-// The handlers' heavy JavaScript dependencies are loaded first, before the loader's hooks: through them, each of
-// their hundreds of files costs a round trip to the hooks thread (a map thread's start: 600 ms → 450 ms).
+// Worker threads start here and run the thread's loop: the runner's JavaScript build of ./worker.ts
+// (./handler-bundle.ts) when the pool was given one, else ./worker.ts itself through the TypeScript loader.
+// The handlers' heavy JavaScript dependencies are loaded first, while nothing else runs: through the loader's hooks,
+// each of their hundreds of files would cost a round trip to the hooks thread (a map thread's start: 600 → 450 ms).
+import { workerData } from 'node:worker_threads';
+
 await Promise.all([import('apache-arrow'), import('parquet-wasm'), import('zod')]);
-const { register } = await import('tsx/esm/api');
-register();
-await import('./worker.ts');
+const loop = workerData?.loop ?? new URL('./worker.ts', import.meta.url).href;
+if (loop.endsWith('.ts')) {
+  const { register } = await import('tsx/esm/api');
+  register();
+} else {
+  // Errors raised in the build name the TypeScript sources, through the build's source maps.
+  process.setSourceMapsEnabled(true);
+}
+await import(loop);

@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
 import type { WorkerRequest, WorkerResponse } from './worker.ts';
 
 const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
+/** The thread's loop, in TypeScript. */
+export const WORKER_LOOP = new URL('./worker.ts', import.meta.url);
 
 /** An error raised in a worker, re-raised with its name so the ASL's Retry and Catch see it. */
 class WorkerTaskError extends Error {}
@@ -22,7 +24,14 @@ export class WorkerPool {
   private nextId = 0;
   private closing = false;
 
-  constructor(readonly size: number) {
+  /**
+   * @param loop the thread's loop to load: ./worker.ts (the default, through the TypeScript loader, which the
+   *   handlers then also go through) or its JavaScript build, for handlers built with it (./handler-bundle.ts)
+   */
+  constructor(
+    readonly size: number,
+    private readonly loop: URL = WORKER_LOOP,
+  ) {
     for (let i = 0; i < size; i++) this.release(this.spawn());
   }
 
@@ -42,7 +51,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(WORKER_URL, { workerData: { loop: this.loop.href } });
     let failure: Error | undefined;
     worker.on('message', (response: WorkerResponse) => {
       const task = this.running.get(worker);
