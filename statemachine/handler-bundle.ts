@@ -17,12 +17,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const BUILD_CACHE = new URL('../node_modules/.cache/sparkify-lake/handlers/', import.meta.url);
 
 /**
- * Builds the modules into `cache` and returns each module's href → its built file. Modules that are not TypeScript
- * are left out. When the build or its write fails, the map is empty: the threads then load the sources through the
- * TypeScript loader, as before, only slower.
+ * Builds the modules into `cache` and returns each module's href → its built file. Left out, and loaded by the
+ * threads as they are: modules that are not TypeScript files, and modules with a query or fragment (a module that
+ * reads its own URL would read the build's). When the build or its write fails, the map is empty: the threads then
+ * load the sources through the TypeScript loader, as before, only slower.
  */
 export async function bundleHandlers(modules: readonly URL[], cache: URL = BUILD_CACHE): Promise<Map<string, URL>> {
-  const sources = [...new Set(modules.map((m) => m.href))].filter((href) => href.endsWith('.ts'));
+  const sources = [...new Set(modules.map((m) => m.href))].filter((href) => /^file:[^?#]*\.ts$/.test(href));
   if (sources.length === 0) return new Map();
   const root = fileURLToPath(cache);
   try {

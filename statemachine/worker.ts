@@ -17,10 +17,21 @@ export type WorkerResponse =
 
 const handlers = new Map<string, Promise<Handler>>();
 
+// Run from its source, this thread has the TypeScript loader already; run from the runner's JavaScript build
+// (./handler-bundle.ts), it registers the loader, once, for a handler given as a TypeScript source.
+let typescript: Promise<unknown> | undefined = import.meta.url.endsWith('.ts') ? Promise.resolve() : undefined;
+
 function load(module: string): Promise<Handler> {
   let handler = handlers.get(module);
   if (!handler) {
-    handler = import(module).then((m: { handler: Handler }) => m.handler);
+    let ready: Promise<unknown> | undefined;
+    if (new URL(module).pathname.endsWith('.ts')) {
+      typescript ??= import('tsx/esm/api').then((tsx) => tsx.register());
+      ready = typescript;
+    }
+    handler = Promise.resolve(ready)
+      .then(() => import(module))
+      .then((m: { handler: Handler }) => m.handler);
     handlers.set(module, handler);
   }
   return handler;

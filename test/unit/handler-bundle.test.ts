@@ -17,7 +17,8 @@ describe('bundleHandlers', () => {
   after(() => rmSync(cache, { recursive: true, force: true }));
 
   test('builds each TypeScript module once, in a folder named by its content, shared by a second build', async () => {
-    const built = await bundleHandlers([WORKER_LOOP, ECHO, EXIT, ECHO, new URL('file:///plain.mjs')], cache);
+    const withQuery = new URL('?fn=map', ECHO);
+    const built = await bundleHandlers([WORKER_LOOP, ECHO, EXIT, ECHO, new URL('file:///plain.mjs'), withQuery], cache);
     assert.deepEqual([...built.keys()], [WORKER_LOOP.href, ECHO.href, EXIT.href]);
     const folders = readdirSync(cache);
     assert.equal(folders.length, 1, 'one finished folder, nothing left aside');
@@ -49,6 +50,10 @@ describe('bundleHandlers', () => {
       assert.match(failure.stack ?? '', /echo\.ts:\d+/, 'the stack names the source, not the build');
       await assert.rejects(pool.run(built.get(EXIT.href) as URL, { code: 5 }), { message: /code 5/ });
       assert.equal(((await pool.run(echo, { i: 4 })) as { event: { i: number } }).event.i, 4);
+      // A handler outside the build (given with a query, so not built) runs from its source.
+      const source = (await pool.run(new URL('?fn=x', ECHO), { i: 5 })) as { event: { i: number }; threadId: number };
+      assert.equal(source.event.i, 5);
+      assert.ok(source.threadId > 0);
     } finally {
       await pool.close();
     }
