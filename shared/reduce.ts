@@ -27,7 +27,7 @@ import type { TableFile } from './publish.ts';
 import { DIGEST_COLUMNS, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
 import { type ReadCounts, readBucket, Shuffle } from './shuffle.ts';
 import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
-import { timeParts } from './time.ts';
+import { monthCalendar, timeParts } from './time.ts';
 import {
   byLatest,
   byPrecedence,
@@ -35,6 +35,7 @@ import {
   distinct,
   joinShuffleKey,
   joinSongplays,
+  orderRows,
   partitionBucket,
 } from './transform.ts';
 
@@ -147,8 +148,9 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     const finished = (table: DimensionTable, rows: Row[]): void => {
       const columns = run.settings.partitions[table];
       const offset = TABLES.indexOf(table);
+      const calendar = monthCalendar();
       for (const row of rows) {
-        const values = partitionValues(table, columns, row);
+        const values = partitionValues(table, columns, row, calendar);
         next.addTo(`dim-${table}`, partitionBucket(offset, columns, values, run.settings.buckets), row);
       }
     };
@@ -253,19 +255,31 @@ function digestRow(table: TableName, row: Row): Row {
 }
 
 /** Values of a table's partition columns for one row (songplays derive year and month from start_time). */
-function partitionValues(table: TableName, columns: readonly string[], row: Row): (string | number | null)[] {
+function partitionValues(
+  table: TableName,
+  columns: readonly string[],
+  row: Row,
+  calendar: (ms: number) => { year: number; month: number },
+): (string | number | null)[] {
   // A loop, not map(): this runs per row, and a closure per call costs (tsx names every one).
   const out: (string | number | null)[] = [];
   for (const c of columns) {
-    if (table === 'songplays' && (c === 'year' || c === 'month')) {
-      const d = new Date(row.start_time as number);
-      out.push(c === 'year' ? d.getUTCFullYear() : d.getUTCMonth() + 1);
-    } else out.push(row[c] ?? null);
+    if (table === 'songplays' && (c === 'year' || c === 'month')) out.push(calendar(row.start_time as number)[c]);
+    else out.push(row[c] ?? null);
   }
   return out;
 }
 
-/** Encodes one Parquet file per partition (partition columns moved into the path; rows sorted by key) and starts
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Row order in a table's files: songplays by time (a time filter then skips row groups), ties by id; others by
+ * key. */
+const FILE_ORDER: Partial<Record<TableName, readonly string[]>> = { songplays: ['start_time', 'songplay_id'] };
+
+/** Encodes one Parquet file per partition (partition columns moved into the path; rows in FILE_ORDER) and starts
  * its write, handed to `started`. */
 function writeTable(
   store: ObjectStore,
@@ -278,16 +292,23 @@ function writeTable(
   const partitionColumns = run.settings.partitions[table];
   const fileColumns = TABLE_COLUMNS[table].filter((c) => !partitionColumns.includes(c.name));
   const key = (TABLE_COLUMNS[table][0] as { name: string }).name;
+  // Rows are grouped in order, so each group keeps it; a row with its predecessor's partition values (most rows,
+  // once in time order) skips building the path.
   const groups = new Map<string, Row[]>();
-  for (const row of rows) {
-    const path = partitionPath(partitionColumns, partitionValues(table, partitionColumns, row));
-    const group = groups.get(path);
-    if (group) group.push(row);
-    else groups.set(path, [row]);
+  const calendar = monthCalendar();
+  let last: { values: (string | number | null)[]; group: Row[] } | undefined;
+  for (const row of orderRows(rows, FILE_ORDER[table] ?? [key])) {
+    const values = partitionValues(table, partitionColumns, row, calendar);
+    if (!last || !sameValues(values, last.values)) {
+      const path = partitionPath(partitionColumns, values);
+      const group = groups.get(path) ?? [];
+      if (group.length === 0) groups.set(path, group);
+      last = { values, group };
+    }
+    last.group.push(row);
   }
   const files: TableFile[] = [];
   for (const [path, group] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    group.sort((a, b) => ((a[key] as string | number) < (b[key] as string | number) ? -1 : 1));
     const body = encodeParquet(fileColumns, group);
     const fileKey = tableFileKey(table, path, run.runId, bucket);
     started(store.put(fileKey, body));

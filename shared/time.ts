@@ -35,3 +35,19 @@ export function timeParts(ms: number): TimeParts {
     weekday,
   };
 }
+
+/** Year and month of a timestamp, kept for the month it falls in: timestamps in order ask for one month many times. */
+export function monthCalendar(): (ms: number) => { year: number; month: number } {
+  let from = 0;
+  let to = 0;
+  let current = { year: 0, month: 0 };
+  return (ms) => {
+    if (!(ms >= from && ms < to)) {
+      const d = new Date(ms);
+      current = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
+      from = new Date(0).setUTCFullYear(current.year, current.month - 1, 1);
+      to = new Date(0).setUTCFullYear(current.year, current.month, 1);
+    }
+    return current;
+  };
+}

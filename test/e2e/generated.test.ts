@@ -54,6 +54,29 @@ describe('generated data end to end', () => {
     for (const table of TABLES) assert.deepEqual(lake[table], expected[table], table);
   });
 
+  test("songplays files are in time order (a time filter skips row groups), each table's others in key order", async () => {
+    const order = {
+      songplays: 'start_time, songplay_id',
+      users: 'user_id',
+      songs: 'song_id',
+      artists: 'artist_id',
+      time: 'start_time',
+    };
+    for (const [table, by] of Object.entries(order)) {
+      // Each row's place in its file against its place in the file's rows ordered by `by`.
+      const reader = await db.runAndReadAll(
+        `SELECT count(*)::INTEGER AS rows, count(DISTINCT filename)::INTEGER AS files,
+           count(*) FILTER (WHERE file_row_number <> ordered - 1)::INTEGER AS misplaced
+         FROM (SELECT filename, file_row_number, row_number() OVER (PARTITION BY filename ORDER BY ${by}) AS ordered
+               FROM read_parquet('${join(tmp.dir, 'many', table)}/**/*.parquet', filename = true, file_row_number = true))`,
+      );
+      const [row] = reader.getRowObjectsJS() as { rows: number; files: number; misplaced: number }[];
+      assert.equal(row?.rows, expected[table as (typeof TABLES)[number]].length, table);
+      assert.ok((row?.files ?? 0) >= 1, table);
+      assert.equal(row?.misplaced, 0, table);
+    }
+  });
+
   test('1 shard and 1 bucket in one thread give the same tables as many shards and 16 buckets on 2 threads', async () => {
     const one = join(tmp.dir, 'one');
     const single = await runEtl(source, one, { buckets: 1, shardFiles: 100_000 }, 0);

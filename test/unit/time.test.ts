@@ -2,7 +2,7 @@
 // weekday (docs/contract.md, "time"). The brute-force check compares with an independent ISO-week computation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type TimeParts, timeParts } from '../../shared/time.ts';
+import { monthCalendar, type TimeParts, timeParts } from '../../shared/time.ts';
 import { mulberry32 } from '../support/chunks.ts';
 
 const DAY_MS = 86_400_000;
@@ -172,5 +172,32 @@ describe('timeParts', () => {
     // Assess
     assert.deepEqual(parts, referenceParts(ms));
     assert.deepEqual(parts, { start_time: ms, hour: 0, day: 1, week: 53, month: 1, year: 100, weekday: 5 });
+  });
+});
+
+describe('monthCalendar', () => {
+  test("gives each timestamp its UTC year and month, in order, out of order and on every month's edges", () => {
+    // Prepare: each month's first and last millisecond from 0099 to 2101, in order, then seeded-random stamps
+    const stamps: number[] = [];
+    for (let year = 99; year <= 2101; year++) {
+      for (let month = 0; month < 12; month++) {
+        const first = new Date(0).setUTCFullYear(year, month, 1);
+        stamps.push(first, first + 1, new Date(0).setUTCFullYear(year, month + 1, 1) - 1);
+      }
+    }
+    const random = mulberry32(11);
+    for (let i = 0; i < 5000; i++) stamps.push(Math.floor((random() - 0.3) * 5e12));
+    const calendar = monthCalendar();
+
+    // Act
+    const mismatches = stamps.filter((ms) => {
+      const d = new Date(ms);
+      const got = calendar(ms);
+      return got.year !== d.getUTCFullYear() || got.month !== d.getUTCMonth() + 1;
+    });
+
+    // Assess
+    assert.equal(stamps.length, 2003 * 36 + 5000);
+    assert.deepEqual(mismatches, []);
   });
 });
