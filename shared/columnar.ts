@@ -17,12 +17,13 @@ export type Row = Record<string, string | number | null>;
 export function toArrow(columns: readonly Column[], rows: readonly Row[], options: { dictionary?: boolean } = {}) {
   const declared = arrowSchema(columns);
   if (rows.length === 0) return new arrow.Table(declared);
+  const values = columnReader(columns.map((c) => c.name))(rows);
   const children = columns.map((c, i) => {
     if (c.repeated && options.dictionary) {
-      const encoded = dictionaryColumn(c.name, rows);
+      const encoded = dictionaryColumn(values[i] as Value[]);
       if (encoded) return encoded;
     }
-    return buildColumn(c, (declared.fields[i] as arrow.Field).type, rows);
+    return buildColumn(c, (declared.fields[i] as arrow.Field).type, values[i] as Value[]);
   });
   const schema = new arrow.Schema(
     columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
@@ -31,14 +32,40 @@ export function toArrow(columns: readonly Column[], rows: readonly Row[], option
   return new arrow.Table(schema, new arrow.RecordBatch(schema, data));
 }
 
+type Value = string | number | null | undefined;
+type ColumnReader = (rows: readonly Row[]) => Value[][];
+const columnReaders = new Map<string, ColumnReader>();
+
+/**
+ * A function taking the given columns' values out of rows, each as an array: a generated loop reads each column by
+ * its name, where reading `row[name]` with the name in a variable, over rows of many shapes, cost a lookup per
+ * value (encoding events 27% faster without it).
+ */
+function columnReader(names: readonly string[]): ColumnReader {
+  const signature = JSON.stringify(names);
+  let read = columnReaders.get(signature);
+  if (!read) {
+    // `r["__proto__"]` would read the prototype: no declared column is named so (rowMaker refuses it too).
+    if (names.includes('__proto__')) throw new Error('a column named __proto__ cannot be encoded');
+    const arrays = names.map((_, j) => `const c${j} = new Array(n);`).join(' ');
+    const loads = names.map((name, j) => `c${j}[i] = r[${JSON.stringify(name)}];`).join(' ');
+    const result = names.map((_, j) => `c${j}`).join(', ');
+    read = new Function(
+      'rows',
+      `const n = rows.length; ${arrays} for (let i = 0; i < n; i++) { const r = rows[i]; ${loads} } return [${result}];`,
+    ) as ColumnReader;
+    columnReaders.set(signature, read);
+  }
+  return read;
+}
+
 /** Rows whose strings are written with one UTF-8 encode when they are all ASCII, which is most of the data. */
 const ENCODE_BLOCK = 256;
 
 /** One column's Arrow data: values, offsets (utf8) and a validity bitmap when any value is null. */
-function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[]): arrow.Data {
-  const n = rows.length;
-  const name = column.name;
-  if (column.kind === 'utf8') return utf8Data(type as arrow.Utf8, rows, name);
+function buildColumn(column: Column, type: arrow.DataType, input: readonly Value[]): arrow.Data {
+  const n = input.length;
+  if (column.kind === 'utf8') return utf8Data(type as arrow.Utf8, input);
   const validity = new Uint8Array((n + 7) >> 3);
   let nullCount = 0;
   const wide = column.kind === 'int64' || column.kind === 'timestamp';
@@ -46,7 +73,7 @@ function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[])
   // int64 as two 32-bit halves (little-endian): a BigInt per value would cost an allocation each.
   const halves = wide ? new Int32Array(values.buffer) : undefined;
   for (let i = 0; i < n; i++) {
-    const v = (rows[i] as Row)[name];
+    const v = input[i];
     if (v === null || v === undefined) {
       nullCount++;
       continue;
@@ -67,8 +94,8 @@ function buildColumn(column: Column, type: arrow.DataType, rows: readonly Row[])
   });
 }
 
-/** Utf8 data of one column of rows, or (no `name`) of a list of strings. */
-function utf8Data(type: arrow.Utf8, items: readonly (Row | string)[], name?: string): arrow.Data<arrow.Utf8> {
+/** Utf8 data of a column's values. */
+function utf8Data(type: arrow.Utf8, items: readonly Value[]): arrow.Data<arrow.Utf8> {
   const n = items.length;
   const validity = new Uint8Array((n + 7) >> 3);
   let nullCount = 0;
@@ -80,7 +107,7 @@ function utf8Data(type: arrow.Utf8, items: readonly (Row | string)[], name?: str
     const to = Math.min(n, from + ENCODE_BLOCK);
     let joined = '';
     for (let i = from; i < to; i++) {
-      const v = name === undefined ? (items[i] as string) : (items[i] as Row)[name];
+      const v = items[i];
       const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
       if (v === null || v === undefined) nullCount++;
       else validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
@@ -112,32 +139,51 @@ function utf8Data(type: arrow.Utf8, items: readonly (Row | string)[], name?: str
   });
 }
 
+/** Slots of dictionaryColumn's guesses (a power of two). */
+const GUESS_SLOTS = 4096;
+
+/** dictionaryColumn's guess of a text's slot: from all of a short text, from 8 characters of a long one. */
+function guessSlot(text: string): number {
+  const length = text.length;
+  let h = length;
+  if (length <= 8) for (let i = 0; i < length; i++) h = Math.imul(h, 31) + text.charCodeAt(i);
+  else for (let k = 0; k < 8; k++) h = Math.imul(h, 31) + text.charCodeAt(((length - 1) * k) >> 3);
+  return (h ^ (h >>> 15)) & (GUESS_SLOTS - 1);
+}
+
 /**
  * A text column as a dictionary (Int32 indices into its distinct strings), or undefined when it has too many
  * distinct values for that to pay: more than a quarter of the rows.
  */
-function dictionaryColumn(name: string, rows: readonly Row[]): arrow.Data | undefined {
-  const n = rows.length;
+function dictionaryColumn(values: readonly Value[]): arrow.Data | undefined {
+  const n = values.length;
   const limit = n >> 2;
   const ids = new Map<string, number>();
   const distinct: string[] = [];
   const indices = new Int32Array(n);
   const validity = new Uint8Array((n + 7) >> 3);
   let nullCount = 0;
+  // A Map lookup hashes the whole string, once per string object: most values here come fresh from JSON.parse, so
+  // it was 200 ns a value (a user agent is 100 characters). A guess from the length and a few characters, checked
+  // by comparing the texts, finds most values first (encoding events 18% faster).
+  const guesses = new Int32Array(GUESS_SLOTS).fill(-1);
   for (let i = 0; i < n; i++) {
-    const v = (rows[i] as Row)[name];
+    const v = values[i];
     if (v === null || v === undefined) {
       nullCount++;
       continue;
     }
     const text = typeof v === 'string' ? v : String(v);
-    let id = ids.get(text);
+    const slot = guessSlot(text);
+    const guess = guesses[slot] as number;
+    let id = guess >= 0 && distinct[guess] === text ? guess : ids.get(text);
     if (id === undefined) {
       if (distinct.length === limit) return undefined;
       id = distinct.length;
       ids.set(text, id);
       distinct.push(text);
     }
+    guesses[slot] = id;
     indices[i] = id;
     // Mostly distinct (an id, a hash): found out early, before a big map is built for nothing.
     if (i === 1023 && distinct.length > 512) return undefined;

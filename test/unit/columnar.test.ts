@@ -100,6 +100,25 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     assert.deepEqual(decodeIpc(bytes), rows);
   });
 
+  test('a dictionary keeps apart values that look alike: one length, and equal but for a few characters', () => {
+    // Prepare: 400 distinct user agents of one length that differ in two middle characters, in a seeded order, and
+    // each repeated; the encoder's first guess of a value comes from its length and a few characters.
+    const agents = Array.from({ length: 400 }, (_, i) => {
+      const a = String.fromCharCode(65 + (i % 20));
+      const b = String.fromCharCode(97 + Math.floor(i / 20));
+      return `Mozilla/5.0 (X11; Linux ${a}${b}) AppleWebKit/537.36 (KHTML, like Gecko) Safari/537.36`;
+    });
+    const rows: Row[] = Array.from({ length: 4000 }, (_, i) => ({ user_agent: agents[(i * 7919) % 400] as string }));
+    const columns: Column[] = [{ name: 'user_agent', kind: 'utf8', repeated: true }];
+
+    // Act
+    const bytes = encodeIpc(columns, rows);
+
+    // Assess
+    assert.equal(String(arrow.tableFromIPC(bytes).schema.fields[0]?.type), 'Dictionary<Int32, Utf8>');
+    assert.deepEqual(decodeIpc(bytes), rows);
+  });
+
   test('an all-null column keeps its declared type', () => {
     // Prepare
     const columns = SHUFFLE_COLUMNS.songkeys;
