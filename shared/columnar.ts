@@ -15,24 +15,40 @@ export type Row = Record<string, string | number | null>;
  * keeps plain strings.
  */
 export function toArrow(columns: readonly Column[], rows: readonly Row[], options: { dictionary?: boolean } = {}) {
+  if (rows.length === 0) return new arrow.Table(arrowSchema(columns));
+  return arrowOfColumns(columns, readColumns(columns, rows), rows.length, options);
+}
+
+/** An Arrow table from column arrays (each column's values, in row order), as toArrow builds it from rows. */
+function arrowOfColumns(
+  columns: readonly Column[],
+  values: readonly ArrayLike<Value>[],
+  length: number,
+  options: { dictionary?: boolean },
+) {
   const declared = arrowSchema(columns);
-  if (rows.length === 0) return new arrow.Table(declared);
-  const values = columnReader(columns.map((c) => c.name))(rows);
+  if (length === 0) return new arrow.Table(declared);
   const children = columns.map((c, i) => {
     if (c.repeated && options.dictionary) {
-      const encoded = dictionaryColumn(values[i] as Value[]);
+      const encoded = dictionaryColumn(values[i] as ArrayLike<Value>);
       if (encoded) return encoded;
     }
-    return buildColumn(c, (declared.fields[i] as arrow.Field).type, values[i] as Value[]);
+    return buildColumn(c, (declared.fields[i] as arrow.Field).type, values[i] as ArrayLike<Value>);
   });
   const schema = new arrow.Schema(
     columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
   );
-  const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children });
+  const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
   return new arrow.Table(schema, new arrow.RecordBatch(schema, data));
 }
 
-type Value = string | number | null | undefined;
+/** A value of a row or a column. */
+export type Value = string | number | null | undefined;
+
+/** The columns' values out of rows: one array per column, in row order. */
+export const readColumns = (columns: readonly Column[], rows: readonly Row[]): Value[][] =>
+  columnReader(columns.map((c) => c.name))(rows);
+
 type ColumnReader = (rows: readonly Row[]) => Value[][];
 const columnReaders = new Map<string, ColumnReader>();
 
@@ -63,7 +79,7 @@ function columnReader(names: readonly string[]): ColumnReader {
 const ENCODE_BLOCK = 256;
 
 /** One column's Arrow data: values, offsets (utf8) and a validity bitmap when any value is null. */
-function buildColumn(column: Column, type: arrow.DataType, input: readonly Value[]): arrow.Data {
+function buildColumn(column: Column, type: arrow.DataType, input: ArrayLike<Value>): arrow.Data {
   const n = input.length;
   if (column.kind === 'utf8') return utf8Data(type as arrow.Utf8, input);
   const validity = new Uint8Array((n + 7) >> 3);
@@ -95,7 +111,7 @@ function buildColumn(column: Column, type: arrow.DataType, input: readonly Value
 }
 
 /** Utf8 data of a column's values. */
-function utf8Data(type: arrow.Utf8, items: readonly Value[]): arrow.Data<arrow.Utf8> {
+function utf8Data(type: arrow.Utf8, items: ArrayLike<Value>): arrow.Data<arrow.Utf8> {
   const n = items.length;
   const validity = new Uint8Array((n + 7) >> 3);
   let nullCount = 0;
@@ -155,7 +171,7 @@ function guessSlot(text: string): number {
  * A text column as a dictionary (Int32 indices into its distinct strings), or undefined when it has too many
  * distinct values for that to pay: more than a quarter of the rows.
  */
-function dictionaryColumn(values: readonly Value[]): arrow.Data | undefined {
+function dictionaryColumn(values: ArrayLike<Value>): arrow.Data | undefined {
   const n = values.length;
   const limit = n >> 2;
   const ids = new Map<string, number>();
@@ -298,6 +314,13 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
 /** Arrow IPC stream bytes: the shuffle's and the state's format (text with few distinct values as dictionaries). */
 export const encodeIpc = (columns: readonly Column[], rows: readonly Row[]): Uint8Array =>
   arrow.tableToIPC(toArrow(columns, rows, { dictionary: true }), 'stream');
+
+/** Arrow IPC stream bytes from column arrays (each column's values, in row order), as encodeIpc writes rows. */
+export const encodeIpcColumns = (
+  columns: readonly Column[],
+  values: readonly ArrayLike<Value>[],
+  length: number,
+): Uint8Array => arrow.tableToIPC(arrowOfColumns(columns, values, length, { dictionary: true }), 'stream');
 
 /** Rows of one Arrow IPC stream. */
 export const decodeIpc = (bytes: Uint8Array): Row[] => fromArrow(arrow.tableFromIPC(bytes));

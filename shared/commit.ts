@@ -46,6 +46,7 @@ import {
 } from './publish.ts';
 import type { ReducePhase, ReduceStats } from './reduce.ts';
 import { renderRunReport } from './report-html.ts';
+import { DIGEST_FORMAT } from './schemas.ts';
 import { addUsage, noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
 
 /** Per-stage figures of the run report. */
@@ -138,7 +139,7 @@ export async function commitRun(
 
   const next: LakeVersion = {
     tables: {} as LakeVersion['tables'],
-    state: { runId: run.runId, buckets: run.settings.buckets },
+    state: { runId: run.runId, buckets: run.settings.buckets, digest: DIGEST_FORMAT },
   };
   for (const t of TABLES) next.tables[t] = { table: t, runId: run.runId, files: files[t] };
   report.tables = tablesReport(next);
@@ -377,6 +378,9 @@ function tablesReport(version: LakeVersion): RunReport['tables'] {
  */
 export interface Digest {
   key: Fingerprinted;
+  /** Each row's fingerprint (format 2; all null in a digest of format 1). */
+  row: Fingerprinted;
+  /** Format 1's row hashes, fingerprinted (null where a digest of format 2 has none). */
   hash: Fingerprinted;
   start_time: Fingerprinted;
   user_id: Fingerprinted;
@@ -393,9 +397,34 @@ const GATE_ORDER: readonly TableName[] = ['users', 'songs', 'artists', 'time', '
 export function digestOf(bytes: Uint8Array): Digest {
   const table = arrow.tableFromIPC(bytes);
   const column = (name: string) => fingerprintColumn(table.getChild(name)?.data ?? []);
-  const fields = Object.fromEntries(DIGEST_FIELDS.map((f) => [f, column(f)])) as Omit<Digest, 'keyText'>;
+  const fields = Object.fromEntries(DIGEST_FIELDS.map((f) => [f, column(f)])) as Omit<Digest, 'keyText' | 'row'>;
   const keys = table.getChild('key');
-  return { ...fields, keyText: (row) => (keys?.get(row) as string | null | undefined) ?? null };
+  return {
+    ...fields,
+    row: rowFingerprints(table),
+    keyText: (row) => (keys?.get(row) as string | null | undefined) ?? null,
+  };
+}
+
+/** The rows' fingerprints of a digest (format 2's row_hi and row_lo); all null in a digest of format 1. */
+function rowFingerprints(table: arrow.Table): Fingerprinted {
+  const length = table.numRows;
+  const halves = (name: string): Int32Array => {
+    const out = new Int32Array(length);
+    let at = 0;
+    for (const data of table.getChild(name)?.data ?? []) {
+      out.set((data.values as Int32Array).subarray(data.offset, data.offset + data.length), at);
+      at += data.length;
+    }
+    return out;
+  };
+  const present = table.getChild('row_hi') !== null;
+  return {
+    length,
+    hi: present ? halves('row_hi') : new Int32Array(length),
+    lo: present ? halves('row_lo') : new Int32Array(length),
+    nulls: new Uint8Array(length).fill(present ? 0 : 1),
+  };
 }
 
 /** The digests of one table in one state version, read one file at a time. */
@@ -417,15 +446,19 @@ async function checkAndDiff(
   current: LakeVersion,
 ): Promise<QualityCheck[]> {
   const gate = new QualityGate();
+  // Rows are compared by the hash of the earlier version's format: this run wrote format 1's too when it is 1.
+  const legacy = current.state !== null && current.state.digest !== DIGEST_FORMAT;
+  const rowHash = (d: Digest): Fingerprinted => (legacy ? d.hash : d.row);
   for (const t of GATE_ORDER) {
     const before = new FingerprintTable(1024, true);
     if (current.state) {
       for await (const d of readDigests(store, current.state.runId, t)) {
+        const hash = rowHash(d);
         for (let i = 0; i < d.key.length; i++) {
           if (d.key.nulls[i] === 1) continue;
           const slot = before.add(d.key.hi[i] as number, d.key.lo[i] as number);
-          before.valueHi[slot] = d.hash.hi[i] as number;
-          before.valueLo[slot] = d.hash.lo[i] as number;
+          before.valueHi[slot] = hash.hi[i] as number;
+          before.valueLo[slot] = hash.lo[i] as number;
         }
       }
     }
@@ -433,13 +466,17 @@ async function checkAndDiff(
     let seen = 0;
     for await (const d of readDigests(store, run.runId, t)) {
       gate.add(t, d);
+      const hash = rowHash(d);
       for (let i = 0; i < d.key.length; i++) {
         const slot = d.key.nulls[i] === 1 ? -1 : before.find(d.key.hi[i] as number, d.key.lo[i] as number);
         if (slot < 0) entry.added++;
         else if (before.marked[slot] === 0) {
           before.marked[slot] = 1;
           seen++;
-          if (before.valueHi[slot] !== d.hash.hi[i] || before.valueLo[slot] !== d.hash.lo[i]) entry.updated++;
+          if (hash.nulls[i] === 1) {
+            throw new Error(`${t}: a digest of this run lacks the row hash the published version's digests compare by`);
+          }
+          if (before.valueHi[slot] !== hash.hi[i] || before.valueLo[slot] !== hash.lo[i]) entry.updated++;
         } else entry.added++;
       }
     }

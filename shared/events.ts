@@ -18,6 +18,7 @@ export const runContextSchema: z.ZodType<RunContext> = z
       .string()
       .regex(/^[0-9A-Za-z-]+$/)
       .nullable(),
+    publishedDigest: z.number().int().positive().nullable(),
     settings,
     startedAt: z.string(),
   })

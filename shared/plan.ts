@@ -44,6 +44,11 @@ export interface RunContext {
   mode: RunMode;
   /** The state version this run merges with (null: a full run, or the lake's first). */
   baseline: string | null;
+  /**
+   * The digest format of the published state (shared/schemas.ts DIGEST_FORMAT; 1 for a state written before
+   * formats were named), or null when there is none: the facts reducers also write that format's row hashes.
+   */
+  publishedDigest: number | null;
   settings: Settings;
   startedAt: string;
 }
@@ -120,6 +125,7 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
       target: input.target,
       mode,
       baseline,
+      publishedDigest: pointer ? (pointer.digest ?? 1) : null,
       settings,
       startedAt: now.toISOString(),
     };

@@ -35,6 +35,8 @@ export interface TableManifest {
 export interface StatePointer {
   runId: string;
   buckets: number;
+  /** The format of its digests (shared/schemas.ts DIGEST_FORMAT); absent in a state written before format 2. */
+  digest?: number;
 }
 
 /** A lake version: every table's manifest and the state pointer. */

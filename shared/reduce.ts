@@ -9,8 +9,17 @@
 
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import { decodeIpc, encodeIpc, encodeParquet, type Row } from './columnar.ts';
+import {
+  decodeIpc,
+  encodeIpc,
+  encodeIpcColumns,
+  encodeParquet,
+  type Row,
+  readColumns,
+  type Value,
+} from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
+import { fingerprintRows } from './fingerprints.ts';
 import { bucketInsights, type Insights } from './insights.ts';
 import {
   partitionPath,
@@ -24,7 +33,7 @@ import {
 } from './keys.ts';
 import type { InputObject, RunContext } from './plan.ts';
 import type { TableFile } from './publish.ts';
-import { DIGEST_COLUMNS, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
+import { DIGEST_COLUMNS, DIGEST_FORMAT, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
 import { type ReadCounts, readBucket, Shuffle } from './shuffle.ts';
 import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
 import { monthCalendar, timeParts } from './time.ts';
@@ -109,14 +118,13 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     put.catch(() => {});
     writes.push(put);
   };
+  // Format 1's row hashes too while the published state's digests are of format 1, for Commit's diff against them.
+  const legacy = run.publishedDigest !== null && run.publishedDigest !== DIGEST_FORMAT;
   const write = (table: TableName, rows: Row[]): void => {
     if (rows.length === 0) return;
     const files = writeTable(store, run, table, bucket, rows, started);
     stats.tables[table] = { rows: rows.length, files };
-    const digest = encodeIpc(
-      DIGEST_COLUMNS,
-      rows.map((r) => digestRow(table, r)),
-    );
+    const digest = encodeDigest(table, rows, legacy);
     started(store.put(stateDigestKey(run.runId, table, bucket), digest));
     stats.stateBytes += digest.length;
   };
@@ -234,24 +242,40 @@ async function readInputKeys(store: ObjectStore, runId: string): Promise<Set<str
 }
 
 /** A digest's reference: the value as text, or null. */
-const ref = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const ref = (v: Value): string | null => (v === null || v === undefined ? null : String(v));
 
-/** A written row's digest: its key, a hash of all its values, and (songplays) what it references. */
-function digestRow(table: TableName, row: Row): Row {
+/**
+ * A table's digest (shared/schemas.ts DIGEST_COLUMNS) of written rows: their keys, their fingerprints, format 1's
+ * row hashes when `legacy`, and (songplays) what they reference.
+ */
+function encodeDigest(table: TableName, rows: readonly Row[], legacy: boolean): Uint8Array {
   const columns = TABLE_COLUMNS[table];
-  const values: (string | number | null)[] = [];
-  for (const c of columns) values.push(row[c.name] ?? null);
-  // One-shot hashing: a Hash object per row cost more than the hashing itself.
-  const hash = oneShotHash('sha1', JSON.stringify(values)).slice(0, 16);
+  const values = readColumns(columns, rows);
+  const n = rows.length;
+  const { hi, lo } = fingerprintRows(values, n);
+  const column = (name: string) => values[columns.findIndex((c) => c.name === name)] as Value[];
+  const texts = (v: Value[]) => v.map(ref);
+  const none: null[] = new Array(n).fill(null);
   const plays = table === 'songplays';
-  return {
-    key: ref(values[0]),
-    hash,
-    start_time: plays ? ref(row.start_time) : null,
-    user_id: plays ? ref(row.user_id) : null,
-    song_id: plays ? ref(row.song_id) : null,
-    artist_id: plays ? ref(row.artist_id) : null,
-  };
+  return encodeIpcColumns(
+    DIGEST_COLUMNS,
+    [
+      texts(values[0] as Value[]),
+      hi,
+      lo,
+      legacy ? rows.map((_, i) => legacyHash(values, i)) : none,
+      plays ? texts(column('start_time')) : none,
+      plays ? texts(column('user_id')) : none,
+      plays ? texts(column('song_id')) : none,
+      plays ? texts(column('artist_id')) : none,
+    ],
+    n,
+  );
+}
+
+/** Format 1's hash of a row: the first 16 hex digits of the sha1 of its values' JSON. */
+function legacyHash(values: readonly Value[][], i: number): string {
+  return oneShotHash('sha1', JSON.stringify(values.map((v) => v[i] ?? null))).slice(0, 16);
 }
 
 /** Values of a table's partition columns for one row (songplays derive year and month from start_time). */

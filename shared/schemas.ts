@@ -110,12 +110,18 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   'dim-time': TABLE_COLUMNS.time,
 };
 
+/** The digests' format: 1 held a text hash of each row (a sha1 of its JSON), 2 holds a 64-bit fingerprint. */
+export const DIGEST_FORMAT = 2;
+
 /**
- * A table's digest: each row's key and a hash of the whole row (for rows added/updated/removed), and for
- * songplays the references the quality gate checks against the dimensions.
+ * A table's digest: each row's key and a 64-bit fingerprint of the whole row (for rows added, updated and removed),
+ * and for songplays the references the quality gate checks against the dimensions. `hash` is format 1's row hash,
+ * written only while the published state's digests are of format 1, so that the diff against them stays exact.
  */
 export const DIGEST_COLUMNS: readonly Column[] = [
   col('key', 'utf8'),
+  col('row_hi', 'int32'),
+  col('row_lo', 'int32'),
   col('hash', 'utf8'),
   col('start_time', 'utf8'),
   repeated('user_id'),

@@ -251,6 +251,7 @@ describe('checkLocations (SPARKIFY_ALLOWED_SOURCES / SPARKIFY_ALLOWED_TARGETS)',
         target: 's3://lake/star',
         mode: 'incremental',
         baseline: null,
+        publishedDigest: null,
         settings: {},
         startedAt: '',
       };

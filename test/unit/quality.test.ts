@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { encodeIpc, type Row } from '../../shared/columnar.ts';
 import { type Digest, digestOf, QualityGate, qualityChecks, type RunReport } from '../../shared/commit.ts';
 import { DEFAULT_SETTINGS, type TableName } from '../../shared/config.ts';
-import { fingerprintColumn, fingerprintText } from '../../shared/fingerprints.ts';
+import { fingerprintColumn, fingerprintRows, fingerprintText } from '../../shared/fingerprints.ts';
 import type { RunContext } from '../../shared/plan.ts';
 import { DIGEST_COLUMNS } from '../../shared/schemas.ts';
 
@@ -135,5 +135,40 @@ describe('QualityGate with keys whose fingerprints meet', () => {
     assert.deepEqual([d.key.hi[5], d.key.lo[5]], fingerprintText('k5'));
     assert.equal(new Set(Array.from(d.key.lo)).size, 40);
     assert.equal(fingerprintColumn([]).length, 0);
+  });
+});
+
+describe('fingerprintRows (format 2 digests: a row changed is a fingerprint changed)', () => {
+  /** Each row's fingerprint as one text, from rows given as arrays of values. */
+  const prints = (rows: unknown[][]): string[] => {
+    const width = rows[0]?.length ?? 0;
+    const columns = Array.from({ length: width }, (_, j) => rows.map((r) => r[j]));
+    const { hi, lo } = fingerprintRows(columns, rows.length);
+    return rows.map((_, i) => `${hi[i]}:${lo[i]}`);
+  };
+
+  test('equal rows agree; a changed value, kind, null or split of text gives another fingerprint', () => {
+    const rows: unknown[][] = [
+      ['p1', 1541106106796, 'free', 'Zoë'],
+      ['p1', 1541106106796, 'free', 'Zoë'],
+      ['p1', 1541106106796, 'paid', 'Zoë'],
+      ['p1', 1541106106797, 'free', 'Zoë'],
+      ['p1', '1541106106796', 'free', 'Zoë'],
+      ['p1', 1541106106796, 'free', null],
+      ['p1', 1541106106796, 'free', ''],
+      ['p1', 1541106106796, 'fre', 'eZoë'],
+      ['p1', 1541106106796, 'free', 'Zoe'],
+      ['p1', 1541106106796, null, 'Zoë'],
+      ['p1', -0.5, 'free', 'Zoë'],
+      ['p1', 0.5, 'free', 'Zoë'],
+    ];
+    const got = prints(rows);
+    assert.equal(got[0], got[1]);
+    assert.equal(new Set(got).size, rows.length - 1);
+  });
+
+  test('100,000 distinct rows of near-identical values give 100,000 fingerprints', () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => [`k${i % 1000}`, Math.floor(i / 1000), i % 3 ? 'a' : null]);
+    assert.equal(new Set(prints(rows)).size, 100_000);
   });
 });
