@@ -40,7 +40,7 @@ import { monthCalendar, timeParts } from './time.ts';
 import {
   byLatest,
   byPrecedence,
-  dedupe,
+  dedupeBySource,
   distinct,
   joinShuffleKey,
   joinSongplays,
@@ -131,8 +131,8 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   let reread: Set<string> | undefined;
   /**
    * This run's rows of a dataset merged with the lake's state: the state's rows from objects this run read again
-   * are dropped (a changed object replaces its old records), then the best row per (key, object) is kept. The
-   * result is the new state, and the same rows a full run over every loaded object would reduce.
+   * are dropped (a changed object replaces its old records), then the best row per (key, object) is kept: the new
+   * state, the same rows a full run over every loaded object would reduce. Returns the best of those per key.
    */
   const merged = async (name: StateDataset, key: string, compare: (a: Row, b: Row) => number): Promise<Row[]> => {
     let rows = await input(name);
@@ -142,13 +142,13 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       stats.rowsIn += old.length;
       rows = old.filter((r) => !(reread as Set<string>).has(r.src as string)).concat(rows);
     }
-    const kept = dedupe(rows, (r) => `${r[key]}\u0000${r.src}`, compare);
+    const { kept, winners } = dedupeBySource(rows, key, compare);
     if (kept.length > 0) {
       const body = encodeIpc(SHUFFLE_COLUMNS[name], kept);
       started(store.put(stateRecordsKey(run.runId, name, bucket), body));
       stats.stateBytes += body.length;
     }
-    return kept;
+    return winners;
   };
 
   if (phase === 'dimensions') {
@@ -162,10 +162,10 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
         next.addTo(`dim-${table}`, partitionBucket(offset, columns, values, run.settings.buckets), row);
       }
     };
-    const songs = dedupe(await merged('songs', 'song_id', byPrecedence), 'song_id', byPrecedence);
+    const songs = await merged('songs', 'song_id', byPrecedence);
     finished('songs', songs);
-    finished('artists', dedupe(await merged('artists', 'artist_id', byPrecedence), 'artist_id', byPrecedence));
-    finished('users', dedupe(await merged('users', 'user_id', byLatest), 'user_id', byLatest));
+    finished('artists', await merged('artists', 'artist_id', byPrecedence));
+    finished('users', await merged('users', 'user_id', byLatest));
     // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
     for (const s of songs) {
       if (s.title === null || s.artist_name === null) continue;
@@ -179,7 +179,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
         duration: s.duration ?? null,
       });
     }
-    const plays = dedupe(await merged('events', 'songplay_id', byPrecedence), 'songplay_id', byPrecedence);
+    const plays = await merged('events', 'songplay_id', byPrecedence);
     // The time table is the plays' distinct start times (plays with one id share their ts): distinct here, and
     // again in the facts phase, where the rows of one partition from every bucket meet.
     finished(

@@ -65,20 +65,45 @@ export function byPrecedence(a: Row, b: Row): number {
 /** Users: the latest event by ts wins; precedence breaks ties. */
 export const byLatest = (a: Row, b: Row): number => (b.ts as number) - (a.ts as number) || byPrecedence(a, b);
 
-/** One row per key (a column, or a function of the row): the first under `compare`. */
-export function dedupe(
-  rows: Iterable<Row>,
-  key: string | ((row: Row) => unknown),
+/**
+ * The best row per (key, source object), which the state keeps, and of those the best per key, which the tables
+ * get, in one pass. Rows are grouped by key (a group is almost always one row), not by a text of key and source
+ * made per row, and a second pass over the kept rows (80,000 events: 50 → 24 ms).
+ */
+export function dedupeBySource(
+  rows: readonly Row[],
+  key: string,
   compare: (a: Row, b: Row) => number,
-): Row[] {
-  const keyOf = typeof key === 'string' ? (row: Row) => row[key] : key;
-  const winners = new Map<unknown, Row>();
+): { kept: Row[]; winners: Row[] } {
+  const groups = new Map<unknown, Row | Row[]>();
   for (const row of rows) {
-    const k = keyOf(row);
-    const current = winners.get(k);
-    if (current === undefined || compare(row, current) < 0) winners.set(k, row);
+    const k = row[key];
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, row);
+    else if (Array.isArray(group)) group.push(row);
+    else groups.set(k, [group, row]);
   }
-  return [...winners.values()];
+  const kept: Row[] = [];
+  const winners: Row[] = [];
+  for (const group of groups.values()) {
+    if (!Array.isArray(group)) {
+      kept.push(group);
+      winners.push(group);
+      continue;
+    }
+    const bySource = new Map<unknown, Row>();
+    for (const row of group) {
+      const current = bySource.get(row.src);
+      if (current === undefined || compare(row, current) < 0) bySource.set(row.src, row);
+    }
+    let best: Row | undefined;
+    for (const row of bySource.values()) {
+      kept.push(row);
+      if (best === undefined || compare(row, best) < 0) best = row;
+    }
+    winners.push(best as Row);
+  }
+  return { kept, winners };
 }
 
 /** Order of two column values: numbers before texts, nulls last; texts by UTF-16 code units. */

@@ -9,7 +9,7 @@ import {
   byLatest,
   byPrecedence,
   DURATION_TOLERANCE,
-  dedupe,
+  dedupeBySource,
   distinct,
   joinShuffleKey,
   joinSongplays,
@@ -209,7 +209,10 @@ describe('byLatest', () => {
   });
 });
 
-describe('dedupe', () => {
+describe('dedupeBySource', () => {
+  const dedupe = (rows: Row[], key: string, compare: (a: Row, b: Row) => number) =>
+    dedupeBySource(rows, key, compare).winners;
+
   // Several candidates per key; the winners are worked out by hand below.
   const songs: Row[] = [
     { song_id: 'S1', title: 'a', missing: 2, src: 'song_data/A/1.json', line: 1 },
@@ -287,6 +290,32 @@ describe('dedupe', () => {
     // Assess
     assert.equal(expected.length, 100);
     for (const result of results) assert.deepEqual(result, expected);
+  });
+
+  test('keeps the best row of every (key, source object), and the winners are the best of those', () => {
+    // Prepare: 2,000 rows over 100 keys and 5 sources, several per (key, source)
+    const random = mulberry32(7);
+    const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
+      k: `K${Math.floor(random() * 100)}`,
+      missing: Math.floor(random() * 4),
+      src: `src/${Math.floor(random() * 5)}`,
+      line: i + 1,
+    }));
+    const reference = new Map<string, Row>();
+    for (const row of [...rows].sort(byPrecedence)) {
+      const pair = `${row.k}|${row.src}`;
+      if (!reference.has(pair)) reference.set(pair, row);
+    }
+    const byPair = (a: Row, b: Row) => byKey('k')(a, b) || byKey('src')(a, b);
+
+    // Act
+    const { kept, winners } = dedupeBySource(shuffled(rows, 4), 'k', byPrecedence);
+
+    // Assess
+    assert.ok(reference.size > 400 && reference.size < 2000, `${reference.size} pairs`);
+    assert.deepEqual([...kept].sort(byPair), [...reference.values()].sort(byPair));
+    assert.equal(winners.length, 100);
+    for (const w of winners) assert.ok(kept.filter((r) => r.k === w.k).every((r) => byPrecedence(w, r) <= 0));
   });
 });
 
