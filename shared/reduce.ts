@@ -294,13 +294,14 @@ function partitionValues(
   return out;
 }
 
+/** Whether two rows' partition values are the same, value by value. */
 function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** Row order in a table's files: songplays by time (a time filter then skips row groups), ties by id; others by
- * key. */
+/** Row order in a table's files: songplays by time, ties by id (pages and row groups then hold narrow time ranges,
+ * which readers skip for a time filter); the others by key. */
 const FILE_ORDER: Partial<Record<TableName, readonly string[]>> = { songplays: ['start_time', 'songplay_id'] };
 
 /** Encodes one Parquet file per partition (partition columns moved into the path; rows in FILE_ORDER) and starts

@@ -54,7 +54,7 @@ describe('generated data end to end', () => {
     for (const table of TABLES) assert.deepEqual(lake[table], expected[table], table);
   });
 
-  test("songplays files are in time order (a time filter skips row groups), each table's others in key order", async () => {
+  test("songplays files are in time order, then by id; each other table's files in key order", async () => {
     const order = {
       songplays: 'start_time, songplay_id',
       users: 'user_id',
