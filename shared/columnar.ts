@@ -58,21 +58,31 @@ const columnReaders = new Map<string, ColumnReader>();
  * value (encoding events 27% faster without it).
  */
 function columnReader(names: readonly string[]): ColumnReader {
-  const signature = JSON.stringify(names);
-  let read = columnReaders.get(signature);
-  if (!read) {
-    // `r["__proto__"]` would read the prototype: no declared column is named so (rowMaker refuses it too).
-    if (names.includes('__proto__')) throw new Error('a column named __proto__ cannot be encoded');
+  return generated(columnReaders, names, () => {
     const arrays = names.map((_, j) => `const c${j} = new Array(n);`).join(' ');
     const loads = names.map((name, j) => `c${j}[i] = r[${JSON.stringify(name)}];`).join(' ');
     const result = names.map((_, j) => `c${j}`).join(', ');
-    read = new Function(
+    return new Function(
       'rows',
       `const n = rows.length; ${arrays} for (let i = 0; i < n; i++) { const r = rows[i]; ${loads} } return [${result}];`,
     ) as ColumnReader;
-    columnReaders.set(signature, read);
+  });
+}
+
+/**
+ * A function generated for a list of column names, made once per list. The names are quoted with JSON.stringify,
+ * so any name is a plain property key in the generated code, except __proto__, which an object literal would take
+ * as the prototype and a read would find on it: no declared column is named so.
+ */
+function generated<F>(cache: Map<string, F>, names: readonly string[], make: () => F): F {
+  const signature = JSON.stringify(names);
+  let made = cache.get(signature);
+  if (!made) {
+    if (names.includes('__proto__')) throw new Error('a column named __proto__ cannot be read or written by name');
+    made = make();
+    cache.set(signature, made);
   }
-  return read;
+  return made;
 }
 
 /** Rows whose strings are written with one UTF-8 encode when they are all ASCII, which is most of the data. */
@@ -238,17 +248,10 @@ const rowMakers = new Map<string, RowMaker>();
  * once, where adding properties one by one by name costs a keyed store each (half of decoding, measured).
  */
 function rowMaker(names: readonly string[]): RowMaker {
-  const signature = JSON.stringify(names);
-  let make = rowMakers.get(signature);
-  if (!make) {
-    // Names are quoted with JSON.stringify, so any name is a plain property key in the generated literal, except
-    // __proto__, which a literal would take as the prototype: no declared column is named so.
-    if (names.includes('__proto__')) throw new Error('a column named __proto__ cannot be read into rows');
+  return generated(rowMakers, names, () => {
     const fields = names.map((n, j) => `${JSON.stringify(n)}: c[${j}][i]`).join(', ');
-    make = new Function('c', 'i', `return { ${fields} };`) as RowMaker;
-    rowMakers.set(signature, make);
-  }
-  return make;
+    return new Function('c', 'i', `return { ${fields} };`) as RowMaker;
+  });
 }
 
 /** Strings decoded in blocks: one decode per block of ASCII text, which is most of the data. */

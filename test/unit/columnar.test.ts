@@ -138,6 +138,11 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     );
   });
 
+  test('a column named __proto__ is refused, not read from the prototype', () => {
+    const columns: Column[] = [{ name: '__proto__', kind: 'utf8' }];
+    assert.throws(() => encodeIpc(columns, [{ x: 'a' }]), /__proto__ cannot be read or written/);
+  });
+
   test('no rows round-trip to no rows', () => {
     assert.deepEqual(decodeIpc(encodeIpc(SHUFFLE_COLUMNS.plays, [])), []);
   });

@@ -210,6 +210,16 @@ describe('byLatest', () => {
 });
 
 describe('dedupeBySource', () => {
+  /** 2,000 seeded-random rows over 100 keys and 5 sources (src and line unique per row). */
+  const randomRows = (seed: number): Row[] => {
+    const random = mulberry32(seed);
+    return Array.from({ length: 2000 }, (_, i) => ({
+      k: `K${Math.floor(random() * 100)}`,
+      missing: Math.floor(random() * 4),
+      src: `src/${Math.floor(random() * 5)}`,
+      line: i + 1,
+    }));
+  };
   const dedupe = (rows: Row[], key: string, compare: (a: Row, b: Row) => number) =>
     dedupeBySource(rows, key, compare).winners;
 
@@ -272,13 +282,7 @@ describe('dedupeBySource', () => {
 
   test('on a larger random input, equals a sort-based reference under any order', () => {
     // Prepare: 2,000 rows over 100 keys with random provenance (unique src+line per row)
-    const random = mulberry32(99);
-    const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
-      k: `K${Math.floor(random() * 100)}`,
-      missing: Math.floor(random() * 4),
-      src: `src/${Math.floor(random() * 5)}`,
-      line: i + 1,
-    }));
+    const rows = randomRows(99);
     const reference = new Map<string, Row>();
     for (const row of [...rows].sort(byPrecedence))
       if (!reference.has(row.k as string)) reference.set(row.k as string, row);
@@ -294,13 +298,7 @@ describe('dedupeBySource', () => {
 
   test('keeps the best row of every (key, source object), and the winners are the best of those', () => {
     // Prepare: 2,000 rows over 100 keys and 5 sources, several per (key, source)
-    const random = mulberry32(7);
-    const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
-      k: `K${Math.floor(random() * 100)}`,
-      missing: Math.floor(random() * 4),
-      src: `src/${Math.floor(random() * 5)}`,
-      line: i + 1,
-    }));
+    const rows = randomRows(7);
     const reference = new Map<string, Row>();
     for (const row of [...rows].sort(byPrecedence)) {
       const pair = `${row.k}|${row.src}`;
