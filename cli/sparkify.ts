@@ -9,6 +9,7 @@ import type { RunReport } from '../shared/commit.ts';
 import { DEFAULT_FILE_BYTES, DEFAULT_SETTINGS, TABLES, type TableName } from '../shared/config.ts';
 import { describeError } from '../shared/errors.ts';
 import { runPageKey } from '../shared/keys.ts';
+import { rebucketedText } from '../shared/report-html.ts';
 import { openStore } from '../shared/store.ts';
 import { LocalExecutionError, type Progress, runLocal } from '../statemachine/local-runner.ts';
 import { ProgressTracker } from './progress.ts';
@@ -143,6 +144,7 @@ export function summarize(report: RunReport, seconds: number): string {
   lines.push(
     `  input     ${i.mode}: ${given}${fmt(i.new)} new, ${fmt(i.changed)} changed, ${fmt(i.unchanged)} unchanged${missing}`,
   );
+  if (i.rebucketed) lines.push(`  full run  ${rebucketedText(i.rebucketed)}`);
   if (!report.published && report.status === 'succeeded')
     lines.push('  nothing new or changed: the tables stay as they were');
   if (report.recovery.action !== 'none') {

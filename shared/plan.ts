@@ -73,6 +73,8 @@ export interface InputSummary {
   unchanged: number;
   /** Given keys that no longer exist. */
   missing: string[];
+  /** Set when an incremental run became a full one because the lake outgrew its state's buckets. */
+  rebucketed?: { from: number; to: number; loadedBytes: number };
 }
 
 /** One object a run reads, as Commit adds it to the ledger. */
@@ -116,49 +118,47 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
   try {
     const recovery = await recoverPublish(target);
     const pointer = await readJson<StatePointer>(target, statePointerKey);
-    const baseline = mode === 'incremental' && pointer ? pointer.runId : null;
+    let baseline = mode === 'incremental' && pointer ? pointer.runId : null;
     // The state is bucketed: an incremental run keeps the lake's bucket count (a full run may change it).
     if (baseline && pointer) settings.buckets = pointer.buckets;
-    const run: RunContext = {
-      runId,
-      source: input.source,
-      target: input.target,
-      mode,
-      baseline,
-      publishedDigest: pointer ? (pointer.digest ?? 1) : null,
-      settings,
-      startedAt: now.toISOString(),
-    };
     const ledger = await readLedger(target, baseline ?? undefined);
-    const selection: InputSummary = {
-      mode,
-      keysGiven: input.keys ? input.keys.length : null,
-      seen: 0,
-      new: 0,
-      changed: 0,
-      unchanged: 0,
-      missing: [],
-    };
-    const reading: InputObject[] = [];
-    for await (const object of candidates(source, input.keys, selection.missing)) {
-      selection.seen++;
-      const known = ledger.get(object.key);
-      if (known && known.etag === object.etag) {
-        selection.unchanged++;
-        continue;
+    let { selection, reading } = await select(source, input.keys, ledger, mode, runId);
+    const given = (input.settings as { buckets?: number } | undefined)?.buckets;
+    if (baseline && given === undefined) {
+      // A reducer holds its bucket's share of the whole state, which grows with every incremental run: once the
+      // data loaded calls for twice the state's buckets, the run rebuilds the state (a full run) with the count it
+      // calls for, so that share stays bounded however the lake grows.
+      let loadedBytes = reading.reduce((n, o) => n + o.size, 0);
+      const reread = new Set(reading.map((o) => o.key));
+      for (const e of ledger.values()) if (!reread.has(e.key)) loadedBytes += e.size;
+      const to = bucketsFor(loadedBytes);
+      if (to >= 2 * settings.buckets) {
+        const rebucketed = { from: settings.buckets, to, loadedBytes };
+        baseline = null;
+        ({ selection, reading } = await select(source, undefined, new Map(), 'full', runId));
+        selection.rebucketed = rebucketed;
       }
-      selection[known ? 'changed' : 'new']++;
-      reading.push({ key: object.key, etag: object.etag, size: object.size, runId, status: known ? 'changed' : 'new' });
     }
     if (selection.seen === 0 && !baseline && !input.keys) {
       throw new ConfigError(`no input under ${input.source}: expected song_data/ and log_data/ objects`);
     }
     // A new state (first run, or --full) picks its bucket count from the input unless one was given: a reducer's
     // memory follows its bucket's share of the data, so the share stays near BUCKET_INPUT_BYTES.
-    const given = (input.settings as { buckets?: number } | undefined)?.buckets;
     if (!baseline && given === undefined) {
       settings.buckets = bucketsFor(reading.reduce((n, o) => n + o.size, 0));
     }
+    // What the listing calls for, which the ledger's sizes only foretold (objects deleted since count no more).
+    if (selection.rebucketed) selection.rebucketed.to = settings.buckets;
+    const run: RunContext = {
+      runId,
+      source: input.source,
+      target: input.target,
+      mode: selection.mode,
+      baseline,
+      publishedDigest: pointer ? (pointer.digest ?? 1) : null,
+      settings,
+      startedAt: now.toISOString(),
+    };
     const shards = cut(reading, settings);
     const inputs = {} as PlanResult['inputs'];
     for (const name of SOURCES) {
@@ -188,6 +188,37 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
     await releaseLease(target, runId).catch(() => undefined);
     throw error;
   }
+}
+
+/** The objects a run reads (new, or changed since the ledger's version), and how it chose them. */
+async function select(
+  source: ObjectStore,
+  keys: readonly string[] | undefined,
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  mode: RunMode,
+  runId: string,
+): Promise<{ selection: InputSummary; reading: InputObject[] }> {
+  const selection: InputSummary = {
+    mode,
+    keysGiven: keys ? keys.length : null,
+    seen: 0,
+    new: 0,
+    changed: 0,
+    unchanged: 0,
+    missing: [],
+  };
+  const reading: InputObject[] = [];
+  for await (const object of candidates(source, keys, selection.missing)) {
+    selection.seen++;
+    const known = ledger.get(object.key);
+    if (known && known.etag === object.etag) {
+      selection.unchanged++;
+      continue;
+    }
+    selection[known ? 'changed' : 'new']++;
+    reading.push({ key: object.key, etag: object.etag, size: object.size, runId, status: known ? 'changed' : 'new' });
+  }
+  return { selection, reading };
 }
 
 /** The objects a run considers: the given keys that exist, or everything under both source prefixes. */

@@ -8,6 +8,7 @@ import type { RunReport, StageReport } from './commit.ts';
 import { TABLES } from './config.ts';
 import { emptyInsights, type Insights } from './insights.ts';
 import { SOURCES } from './keys.ts';
+import type { InputSummary } from './plan.ts';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -111,6 +112,10 @@ ${error}<dl class="meta">
 </header>`;
 }
 
+/** Why an incremental run became a full one, in words (this report and the CLI's summary). */
+export const rebucketedText = (r: NonNullable<InputSummary['rebucketed']>): string =>
+  `the lake outgrew its state's ${r.from} buckets (${Math.round(r.loadedBytes / 2 ** 20)} MiB loaded): state rebuilt with ${r.to}`;
+
 /** How the run chose its input, whether it published, and any recovery (reports before the ledger have none). */
 function loadSection(r: RunReport): string {
   const i = r.inputs;
@@ -130,7 +135,7 @@ function loadSection(r: RunReport): string {
       : '';
   return `<h2>Load</h2>
 <dl class="meta" data-section="load">
-<dt>Mode</dt><dd data-field="mode">${escapeHtml(i.mode)}${given}</dd>
+<dt>Mode</dt><dd data-field="mode">${escapeHtml(i.mode)}${given}${i.rebucketed ? `: ${escapeHtml(rebucketedText(i.rebucketed))}` : ''}</dd>
 <dt>Objects</dt><dd data-field="objects-seen"><span data-field="new">${num(i.new)}</span> new, <span data-field="changed">${num(i.changed)}</span> changed, <span data-field="unchanged">${num(i.unchanged)}</span> unchanged (listed in <code>${escapeHtml(i.inputsFile)}</code>)</dd>
 <dt>Published</dt><dd data-field="published">${published}</dd>
 ${recovery}</dl>`;
