@@ -5,21 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RunReport } from '../shared/commit.ts';
-import { runLocal } from '../statemachine/local-runner.ts';
+import { runLocal, substituteHandlers } from '../statemachine/local-runner.ts';
 import { runDuckDbEtl } from './duckdb-etl.ts';
 
 const [contender, source, target, buckets] = process.argv.slice(2) as [string, string, string, string | undefined];
 process.env.SPARKIFY_QUIET = '1';
 
 /** Each function alone in a fresh process per invocation (bench/isolated.ts), for per-invocation peak memory. */
-const ISOLATED: Record<string, URL> = Object.fromEntries(
-  [
-    ['PlanLambdaFunction', 'plan'],
-    ['MapLambdaFunction', 'map'],
-    ['ReduceLambdaFunction', 'reduce'],
-    ['CommitLambdaFunction', 'commit'],
-  ].map(([id, fn]) => [id, new URL(`./isolated.ts?fn=${fn}`, import.meta.url)]),
-);
+const ISOLATED: Record<string, URL> = substituteHandlers((fn) => new URL(`./isolated.ts?fn=${fn}`, import.meta.url));
 
 const started = performance.now();
 let detail: Record<string, unknown> = {};

@@ -33,10 +33,21 @@ export class LocalExecutionError extends Error {
   }
 }
 
+/** A function's name from its logical id: `MapLambdaFunction` → `map`. */
+const functionName = (logicalId: string): string => logicalId.replace(/LambdaFunction$/, '').toLowerCase();
+
 /** The handler module of a function's logical id: `MapLambdaFunction` → functions/map.ts. */
 export function handlerModule(logicalId: string): URL {
-  const name = logicalId.replace(/LambdaFunction$/, '').toLowerCase();
-  return new URL(`../functions/${name}.ts`, import.meta.url);
+  return new URL(`../functions/${functionName(logicalId)}.ts`, import.meta.url);
+}
+
+/**
+ * A handler module in place of each function the ASL invokes, by logical id, for runLocal's `handlers`: `module`
+ * gets the function's name (`map`). Tests inject faults this way; the benchmark runs each invocation alone.
+ */
+export function substituteHandlers(module: (name: string) => URL): Record<string, URL> {
+  const { functions } = lowerForLocal(JSON.parse(readFileSync(ASL_URL, 'utf8')));
+  return Object.fromEntries(Object.values(functions).map((id) => [id, module(functionName(id))]));
 }
 
 async function loadHandler(module: URL): Promise<Handler> {

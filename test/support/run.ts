@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../shared/store.ts';
-import { runLocal } from '../../statemachine/local-runner.ts';
+import { runLocal, substituteHandlers } from '../../statemachine/local-runner.ts';
 import { recordReliability, testFile } from './reliability.ts';
 
 process.env.SPARKIFY_QUIET = '1';
@@ -56,11 +56,8 @@ export async function runEtl(
 }
 
 /** Every function's logical id → the real handler with a fault injected (./handlers/faulty.ts). */
-export const FAULTY_HANDLERS: Record<string, URL> = Object.fromEntries(
-  ['PlanLambdaFunction', 'MapLambdaFunction', 'ReduceLambdaFunction', 'CommitLambdaFunction'].map((id) => [
-    id,
-    new URL('./handlers/faulty.ts', import.meta.url),
-  ]),
+export const FAULTY_HANDLERS: Record<string, URL> = substituteHandlers(
+  () => new URL('./handlers/faulty.ts', import.meta.url),
 );
 
 /** Runs through FAULTY_HANDLERS with SPARKIFY_TEST_FAULT set to `fault` for the run's duration. */
