@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { TABLES } from '../shared/config.ts';
 import { tableManifestKey } from '../shared/keys.ts';
 import { NAMED_QUERIES } from '../shared/queries.ts';
+import { UsageError } from './usage.ts';
 
 /** A query result: column names and rows of plain values. */
 export interface QueryResult {
@@ -111,6 +112,6 @@ export async function queryCommand(argv: string[]): Promise<string> {
 }
 
 /** A bad query command line. */
-export class QueryUsageError extends Error {
+export class QueryUsageError extends UsageError {
   override name = 'QueryUsageError';
 }

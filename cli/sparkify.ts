@@ -13,6 +13,7 @@ import { rebucketedText } from '../shared/report-html.ts';
 import { openStore } from '../shared/store.ts';
 import { LocalExecutionError, type Progress, runLocal } from '../statemachine/local-runner.ts';
 import { ProgressTracker } from './progress.ts';
+import { UsageError } from './usage.ts';
 
 /** The bundled sample `npm start` runs on (made by `npm run generate`, see cli/sample/README.md). */
 export const SAMPLE_DIR = new URL('./sample/', import.meta.url);
@@ -43,11 +44,6 @@ run options (defaults in brackets):
 compact rewrites each table partition whose file count does not fit its size into files of about
 --file-bytes [${DEFAULT_FILE_BYTES}] and publishes them atomically, under the lake's lease.
 S3 URIs use the default AWS credential chain; AWS_ENDPOINT_URL_S3 points them at any S3-compatible server.`;
-
-/** Thrown for a bad command line: printed with the usage. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -299,11 +295,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
-    if (
-      error instanceof UsageError ||
-      (error instanceof Error && ['QueryUsageError', 'StartUsageError'].includes(error.name)) ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`sparkify-lake: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }

@@ -14,6 +14,7 @@ import {
 import type { RunReport } from '../shared/commit.ts';
 import { parseRunInput } from '../shared/config.ts';
 import { openStore } from '../shared/store.ts';
+import { UsageError } from './usage.ts';
 
 /** How a deployed run ended. */
 export interface StartOutcome {
@@ -24,7 +25,7 @@ export interface StartOutcome {
 }
 
 /** A bad `start` command line. */
-export class StartUsageError extends Error {
+export class StartUsageError extends UsageError {
   override name = 'StartUsageError';
 }
 
