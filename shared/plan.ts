@@ -122,8 +122,11 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
     // The state is bucketed: an incremental run keeps the lake's bucket count (a full run may change it).
     if (baseline && pointer) settings.buckets = pointer.buckets;
     const ledger = await readLedger(target, baseline ?? undefined);
-    let { selection, reading } = await select(source, input.keys, ledger, mode, runId);
+    const missing: string[] = [];
+    const listed = await gather(candidates(source, input.keys, missing));
+    let { selection, reading } = select(listed, input.keys, missing, ledger, mode, runId);
     const given = (input.settings as { buckets?: number } | undefined)?.buckets;
+    let outgrown: { from: number; loadedBytes: number } | undefined;
     if (baseline && given === undefined) {
       // A reducer holds its bucket's share of the whole state, which grows with every incremental run: once the
       // data loaded calls for twice the state's buckets, the run rebuilds the state (a full run) with the count it
@@ -131,12 +134,12 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
       let loadedBytes = reading.reduce((n, o) => n + o.size, 0);
       const reread = new Set(reading.map((o) => o.key));
       for (const e of ledger.values()) if (!reread.has(e.key)) loadedBytes += e.size;
-      const to = bucketsFor(loadedBytes);
-      if (to >= 2 * settings.buckets) {
-        const rebucketed = { from: settings.buckets, to, loadedBytes };
+      if (bucketsFor(loadedBytes) >= 2 * settings.buckets) {
+        outgrown = { from: settings.buckets, loadedBytes };
         baseline = null;
-        ({ selection, reading } = await select(source, undefined, new Map(), 'full', runId));
-        selection.rebucketed = rebucketed;
+        // A listed source is listed already; given keys leave the rest to list.
+        const everything = input.keys ? await gather(candidates(source, undefined, [])) : listed;
+        ({ selection, reading } = select(everything, undefined, [], new Map(), 'full', runId));
       }
     }
     if (selection.seen === 0 && !baseline && !input.keys) {
@@ -147,8 +150,8 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
     if (!baseline && given === undefined) {
       settings.buckets = bucketsFor(reading.reduce((n, o) => n + o.size, 0));
     }
-    // What the listing calls for, which the ledger's sizes only foretold (objects deleted since count no more).
-    if (selection.rebucketed) selection.rebucketed.to = settings.buckets;
+    // The count the listing calls for, which the ledger's sizes only foretold (objects deleted since count no more).
+    if (outgrown) selection.rebucketed = { ...outgrown, to: settings.buckets };
     const run: RunContext = {
       runId,
       source: input.source,
@@ -191,25 +194,25 @@ export async function plan(rawInput: unknown, now: Date = new Date()): Promise<P
 }
 
 /** The objects a run reads (new, or changed since the ledger's version), and how it chose them. */
-async function select(
-  source: ObjectStore,
+function select(
+  objects: readonly ObjectInfo[],
   keys: readonly string[] | undefined,
+  missing: string[],
   ledger: ReadonlyMap<string, LedgerEntry>,
   mode: RunMode,
   runId: string,
-): Promise<{ selection: InputSummary; reading: InputObject[] }> {
+): { selection: InputSummary; reading: InputObject[] } {
   const selection: InputSummary = {
     mode,
     keysGiven: keys ? keys.length : null,
-    seen: 0,
+    seen: objects.length,
     new: 0,
     changed: 0,
     unchanged: 0,
-    missing: [],
+    missing,
   };
   const reading: InputObject[] = [];
-  for await (const object of candidates(source, keys, selection.missing)) {
-    selection.seen++;
+  for (const object of objects) {
     const known = ledger.get(object.key);
     if (known && known.etag === object.etag) {
       selection.unchanged++;
@@ -219,6 +222,13 @@ async function select(
     reading.push({ key: object.key, etag: object.etag, size: object.size, runId, status: known ? 'changed' : 'new' });
   }
   return { selection, reading };
+}
+
+/** Every item of an async iterable, in order. */
+async function gather<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 /** The objects a run considers: the given keys that exist, or everything under both source prefixes. */
