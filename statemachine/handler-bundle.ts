@@ -22,15 +22,29 @@ export const BUILD_CACHE = new URL('../node_modules/.cache/sparkify-lake/handler
  * reads its own URL would read the build's). When the build or its write fails, the map is empty: the threads then
  * load the sources through the TypeScript loader, as before, only slower.
  */
-export async function bundleHandlers(modules: readonly URL[], cache: URL = BUILD_CACHE): Promise<Map<string, URL>> {
+export function bundleHandlers(modules: readonly URL[], cache: URL = BUILD_CACHE): Promise<Map<string, URL>> {
   const sources = [...new Set(modules.map((m) => m.href))].filter((href) => /^file:[^?#]*\.ts$/.test(href));
+  // Once per process and module list: this process has loaded its modules once too, so a source edited since would
+  // not be seen by its own code either (the test suite runs a hundred runs in a few processes).
+  const memo = JSON.stringify([cache.href, sources]);
+  let built = builds.get(memo);
+  if (!built) {
+    built = build(sources, cache);
+    builds.set(memo, built);
+  }
+  return built;
+}
+
+const builds = new Map<string, Promise<Map<string, URL>>>();
+
+async function build(sources: readonly string[], cache: URL): Promise<Map<string, URL>> {
   if (sources.length === 0) return new Map();
   const root = fileURLToPath(cache);
   try {
-    const { build } = await import('esbuild');
+    const esbuild = await import('esbuild');
     // Built for a sibling folder of the final one, so the source maps' relative paths hold there too.
     const staging = join(root, 'build');
-    const result = await build({
+    const result = await esbuild.build({
       entryPoints: sources.map((href, i) => ({
         in: fileURLToPath(href),
         out: `${i}-${basename(href, '.ts')}`,
