@@ -15,7 +15,6 @@ export type Row = Record<string, string | number | null>;
  * keeps plain strings.
  */
 export function toArrow(columns: readonly Column[], rows: readonly Row[], options: { dictionary?: boolean } = {}) {
-  if (rows.length === 0) return new arrow.Table(arrowSchema(columns));
   return arrowOfColumns(columns, readColumns(columns, rows), rows.length, options);
 }
 
