@@ -239,6 +239,17 @@ export function fromArrow(table: arrow.Table): Row[] {
   return rows;
 }
 
+/** An Arrow table's columns by name (all, or the named ones), as plain values in row order: no row objects. */
+export function columnsOf(table: arrow.Table, names?: readonly string[]): Map<string, (string | number | null)[]> {
+  const out = new Map<string, (string | number | null)[]>();
+  table.schema.fields.forEach((field, j) => {
+    if (names && !names.includes(field.name)) return;
+    const parts = table.batches.map((batch) => readColumn(batch.getChildAt(j)?.data[0] as arrow.Data));
+    out.set(field.name, parts.length === 1 ? (parts[0] as (string | number | null)[]) : parts.flat());
+  });
+  return out;
+}
+
 type RowMaker = (columns: (string | number | null)[][], i: number) => Row;
 const rowMakers = new Map<string, RowMaker>();
 
@@ -327,9 +338,21 @@ export const encodeIpcColumns = (
 /** Rows of one Arrow IPC stream. */
 export const decodeIpc = (bytes: Uint8Array): Row[] => fromArrow(arrow.tableFromIPC(bytes));
 
+/** Columns of one Arrow IPC stream by name: all, or the named ones (columnsOf). */
+export const decodeIpcColumns = (bytes: Uint8Array, names?: readonly string[]) =>
+  columnsOf(arrow.tableFromIPC(bytes), names);
+
 /** Snappy Parquet of the rows, written by parquet-wasm from the declared Arrow schema. */
-export function encodeParquet(columns: readonly Column[], rows: readonly Row[]): Uint8Array {
-  const ipc = arrow.tableToIPC(toArrow(columns, rows), 'stream');
+export const encodeParquet = (columns: readonly Column[], rows: readonly Row[]): Uint8Array =>
+  encodeParquetColumns(columns, readColumns(columns, rows), rows.length);
+
+/** Snappy Parquet of column arrays (each column's values, in row order), as encodeParquet writes rows. */
+export function encodeParquetColumns(
+  columns: readonly Column[],
+  values: readonly ArrayLike<Value>[],
+  length: number,
+): Uint8Array {
+  const ipc = arrow.tableToIPC(arrowOfColumns(columns, values, length, {}), 'stream');
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   return writeParquet(WasmTable.fromIPCStream(ipc), properties);
 }

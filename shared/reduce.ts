@@ -13,7 +13,7 @@ import {
   decodeIpc,
   encodeIpc,
   encodeIpcColumns,
-  encodeParquet,
+  encodeParquetColumns,
   type Row,
   readColumns,
   type Value,
@@ -33,19 +33,19 @@ import {
 } from './keys.ts';
 import type { InputObject, RunContext } from './plan.ts';
 import type { TableFile } from './publish.ts';
-import { DIGEST_COLUMNS, DIGEST_FORMAT, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
-import { type ReadCounts, readBucket, Shuffle } from './shuffle.ts';
+import { type Column, DIGEST_COLUMNS, DIGEST_FORMAT, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
+import { type ReadCounts, readBucket, readBucketColumn, Shuffle } from './shuffle.ts';
 import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
-import { monthCalendar, timeParts } from './time.ts';
+import { monthCalendar, timeColumns } from './time.ts';
 import {
   byLatest,
   byPrecedence,
   dedupeBySource,
-  distinct,
   joinShuffleKey,
   joinSongplays,
   orderRows,
   partitionBucket,
+  sortedDistinct,
 } from './transform.ts';
 
 /** The reduce phases, in order. */
@@ -120,13 +120,18 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   };
   // Format 1's row hashes too while the published state's digests are of format 1, for Commit's diff against them.
   const legacy = run.publishedDigest !== null && run.publishedDigest !== DIGEST_FORMAT;
-  const write = (table: TableName, rows: Row[]): void => {
-    if (rows.length === 0) return;
-    const files = writeTable(store, run, table, bucket, rows, started);
-    stats.tables[table] = { rows: rows.length, files };
-    const digest = encodeDigest(table, rows, legacy);
+  /** Writes a table's files and digest from its columns (TABLE_COLUMNS order), rows already in file order. */
+  const writeColumns = (table: TableName, values: readonly ArrayLike<Value>[], n: number): void => {
+    if (n === 0) return;
+    const files = writeTable(store, run, table, bucket, values, n, started);
+    stats.tables[table] = { rows: n, files };
+    const digest = encodeDigest(table, values, n, legacy);
     started(store.put(stateDigestKey(run.runId, table, bucket), digest));
     stats.stateBytes += digest.length;
+  };
+  const write = (table: TableName, rows: Row[]): void => {
+    const ordered = orderRows(rows, FILE_ORDER[table] ?? [(TABLE_COLUMNS[table][0] as Column).name]);
+    writeColumns(table, readColumns(TABLE_COLUMNS[table], ordered), ordered.length);
   };
   let reread: Set<string> | undefined;
   /**
@@ -153,19 +158,23 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
 
   if (phase === 'dimensions') {
     const next = new Shuffle(run.settings.buckets);
-    const finished = (table: DimensionTable, rows: Row[]): void => {
+    /** Sends each row of a dimension (its columns: `values`) to the reducer that writes its partition. */
+    const finished = (table: DimensionTable, values: readonly ArrayLike<Value>[], row: (i: number) => Row): void => {
       const columns = run.settings.partitions[table];
       const offset = TABLES.indexOf(table);
-      const calendar = monthCalendar();
-      for (const row of rows) {
-        const values = partitionValues(table, columns, row, calendar);
-        next.addTo(`dim-${table}`, partitionBucket(offset, columns, values, run.settings.buckets), row);
+      const partitionOf = partitionReader(table, columns);
+      const n = values[0]?.length ?? 0;
+      for (let i = 0; i < n; i++) {
+        const bucketOf = partitionBucket(offset, columns, partitionOf(values, i), run.settings.buckets);
+        next.addTo(`dim-${table}`, bucketOf, row(i));
       }
     };
+    const finishedRows = (table: DimensionTable, rows: Row[]): void =>
+      finished(table, readColumns(TABLE_COLUMNS[table], rows), (i) => rows[i] as Row);
     const songs = await merged('songs', 'song_id', byPrecedence);
-    finished('songs', songs);
-    finished('artists', await merged('artists', 'artist_id', byPrecedence));
-    finished('users', await merged('users', 'user_id', byLatest));
+    finishedRows('songs', songs);
+    finishedRows('artists', await merged('artists', 'artist_id', byPrecedence));
+    finishedRows('users', await merged('users', 'user_id', byLatest));
     // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
     for (const s of songs) {
       if (s.title === null || s.artist_name === null) continue;
@@ -181,10 +190,14 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     }
     const plays = await merged('events', 'songplay_id', byPrecedence);
     // The time table is the plays' distinct start times (plays with one id share their ts): distinct here, and
-    // again in the facts phase, where the rows of one partition from every bucket meet.
+    // again in the facts phase, where the times of one partition from every bucket meet. Only the start time
+    // travels; its partition's reducer works out the other columns again from it.
+    const times = sortedDistinct(readColumns(PLAY_START, plays)[0] as Value[]);
+    const parts = timeColumns(times);
     finished(
       'time',
-      distinct(plays, 'start_time').map((r) => ({ ...timeParts(r.start_time as number) })),
+      TABLE_COLUMNS.time.map((c) => parts[c.name as keyof typeof parts]),
+      (i) => ({ start_time: times[i] as number }),
     );
     for (const p of plays) {
       // Plays that cannot match spread by id instead of piling into one bucket.
@@ -203,7 +216,14 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     const users = await input('dim-users');
     write('users', users);
     for (const table of ['songs', 'artists'] as const) write(table, await input(`dim-${table}`));
-    write('time', distinct(await input('dim-time'), 'start_time'));
+    const startTimes = await readBucketColumn(store, run.runId, 'dim-time', bucket, 'start_time', counts);
+    stats.rowsIn += startTimes.length;
+    const times = timeColumns(sortedDistinct(startTimes));
+    writeColumns(
+      'time',
+      TABLE_COLUMNS.time.map((c) => times[c.name as keyof typeof times]),
+      times.start_time.length,
+    );
     stats.insights = bucketInsights(songplays, songkeys, users);
   }
   await Promise.all(writes);
@@ -241,57 +261,74 @@ async function readInputKeys(store: ObjectStore, runId: string): Promise<Set<str
   return new Set(objects.map((o) => o.key));
 }
 
-/** A digest's reference: the value as text, or null. */
-const ref = (v: Value): string | null => (v === null || v === undefined ? null : String(v));
+/** A column's values as digest references: each value as text, or null. */
+function references(values: ArrayLike<Value>): (string | null)[] {
+  const out: (string | null)[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v === null || v === undefined ? null : String(v);
+  }
+  return out;
+}
+
+/** The start time's column alone, to take it out of the plays. */
+const PLAY_START: readonly Column[] = [{ name: 'start_time', kind: 'timestamp' }];
 
 /**
- * A table's digest (shared/schemas.ts DIGEST_COLUMNS) of written rows: their keys, their fingerprints, format 1's
- * row hashes when `legacy`, and (songplays) what they reference.
+ * A table's digest (shared/schemas.ts DIGEST_COLUMNS) of written rows, given as its columns: their keys, their
+ * fingerprints, format 1's row hashes when `legacy`, and (songplays) what they reference.
  */
-function encodeDigest(table: TableName, rows: readonly Row[], legacy: boolean): Uint8Array {
+function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: number, legacy: boolean): Uint8Array {
   const columns = TABLE_COLUMNS[table];
-  const values = readColumns(columns, rows);
-  const n = rows.length;
   const { hi, lo } = fingerprintRows(values, n);
-  const column = (name: string) => values[columns.findIndex((c) => c.name === name)] as Value[];
-  const texts = (v: Value[]) => v.map(ref);
+  const column = (name: string) => values[columns.findIndex((c) => c.name === name)] as ArrayLike<Value>;
   const none: null[] = new Array(n).fill(null);
   const plays = table === 'songplays';
   return encodeIpcColumns(
     DIGEST_COLUMNS,
     [
-      texts(values[0] as Value[]),
+      references(values[0] as ArrayLike<Value>),
       hi,
       lo,
-      legacy ? rows.map((_, i) => legacyHash(values, i)) : none,
-      plays ? texts(column('start_time')) : none,
-      plays ? texts(column('user_id')) : none,
-      plays ? texts(column('song_id')) : none,
-      plays ? texts(column('artist_id')) : none,
+      legacy ? Array.from({ length: n }, (_, i) => legacyHash(values, i)) : none,
+      plays ? references(column('start_time')) : none,
+      plays ? references(column('user_id')) : none,
+      plays ? references(column('song_id')) : none,
+      plays ? references(column('artist_id')) : none,
     ],
     n,
   );
 }
 
 /** Format 1's hash of a row: the first 16 hex digits of the sha1 of its values' JSON. */
-function legacyHash(values: readonly Value[][], i: number): string {
+function legacyHash(values: readonly ArrayLike<Value>[], i: number): string {
   return oneShotHash('sha1', JSON.stringify(values.map((v) => v[i] ?? null))).slice(0, 16);
 }
 
-/** Values of a table's partition columns for one row (songplays derive year and month from start_time). */
-function partitionValues(
+/**
+ * A function giving a row's values of a table's partition columns, from the table's columns (TABLE_COLUMNS order);
+ * songplays derive year and month from start_time.
+ */
+function partitionReader(
   table: TableName,
-  columns: readonly string[],
-  row: Row,
-  calendar: (ms: number) => { year: number; month: number },
-): (string | number | null)[] {
-  // A loop, not map(): this runs per row, and a closure per call costs (tsx names every one).
-  const out: (string | number | null)[] = [];
-  for (const c of columns) {
-    if (table === 'songplays' && (c === 'year' || c === 'month')) out.push(calendar(row.start_time as number)[c]);
-    else out.push(row[c] ?? null);
-  }
-  return out;
+  partitionColumns: readonly string[],
+): (values: readonly ArrayLike<Value>[], i: number) => (string | number | null)[] {
+  const all = TABLE_COLUMNS[table];
+  const start = all.findIndex((c) => c.name === 'start_time');
+  const derived = (c: string) => table === 'songplays' && (c === 'year' || c === 'month');
+  const sources = partitionColumns.map((c) => (derived(c) ? -1 : all.findIndex((x) => x.name === c)));
+  const calendar = monthCalendar();
+  return (values, i) => {
+    // A loop, not map(): this runs per row.
+    const out: (string | number | null)[] = [];
+    for (let k = 0; k < sources.length; k++) {
+      const j = sources[k] as number;
+      if (j >= 0) out.push((values[j] as ArrayLike<Value>)[i] ?? null);
+      else
+        out.push(calendar((values[start] as ArrayLike<Value>)[i] as number)[partitionColumns[k] as 'year' | 'month']);
+    }
+    return out;
+  };
 }
 
 /** Whether two rows' partition values are the same, value by value. */
@@ -304,40 +341,48 @@ function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
  * which readers skip for a time filter); the others by key. */
 const FILE_ORDER: Partial<Record<TableName, readonly string[]>> = { songplays: ['start_time', 'songplay_id'] };
 
-/** Encodes one Parquet file per partition (partition columns moved into the path; rows in FILE_ORDER) and starts
- * its write, handed to `started`. */
+/**
+ * Encodes one Parquet file per partition (partition columns moved into the path) and starts its write, handed to
+ * `started`. The table is given as its columns (TABLE_COLUMNS order), rows in FILE_ORDER; each file keeps it.
+ */
 function writeTable(
   store: ObjectStore,
   run: RunContext,
   table: TableName,
   bucket: number,
-  rows: Row[],
+  values: readonly ArrayLike<Value>[],
+  n: number,
   started: (put: Promise<void>) => void,
 ): TableFile[] {
   const partitionColumns = run.settings.partitions[table];
-  const fileColumns = TABLE_COLUMNS[table].filter((c) => !partitionColumns.includes(c.name));
-  const key = (TABLE_COLUMNS[table][0] as { name: string }).name;
-  // Rows are grouped in order, so each group keeps it; a row with its predecessor's partition values (most rows,
-  // once in time order) skips building the path.
-  const groups = new Map<string, Row[]>();
-  const calendar = monthCalendar();
-  let last: { values: (string | number | null)[]; group: Row[] } | undefined;
-  for (const row of orderRows(rows, FILE_ORDER[table] ?? [key])) {
-    const values = partitionValues(table, partitionColumns, row, calendar);
-    if (!last || !sameValues(values, last.values)) {
-      const path = partitionPath(partitionColumns, values);
-      const group = groups.get(path) ?? [];
-      if (group.length === 0) groups.set(path, group);
-      last = { values, group };
+  const all = TABLE_COLUMNS[table];
+  const inFile = all.flatMap((c, j) => (partitionColumns.includes(c.name) ? [] : [j]));
+  const fileColumns = inFile.map((j) => all[j] as Column);
+  const partitionOf = partitionReader(table, partitionColumns);
+  // Each partition's row numbers, in order; a row with its predecessor's partition values (most rows, once in time
+  // order) skips building the path.
+  const groups = new Map<string, number[]>();
+  let last: { values: (string | number | null)[]; rows: number[] } | undefined;
+  for (let i = 0; i < n; i++) {
+    const partition = partitionOf(values, i);
+    if (!last || !sameValues(partition, last.values)) {
+      const path = partitionPath(partitionColumns, partition);
+      const rows = groups.get(path) ?? [];
+      if (rows.length === 0) groups.set(path, rows);
+      last = { values: partition, rows };
     }
-    last.group.push(row);
+    last.rows.push(i);
   }
   const files: TableFile[] = [];
-  for (const [path, group] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const body = encodeParquet(fileColumns, group);
+  for (const [path, rows] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const columns = inFile.map((j) => {
+      const column = values[j] as ArrayLike<Value>;
+      return rows.length === n ? column : rows.map((i) => column[i]);
+    });
+    const body = encodeParquetColumns(fileColumns, columns, rows.length);
     const fileKey = tableFileKey(table, path, run.runId, bucket);
     started(store.put(fileKey, body));
-    files.push({ key: fileKey, rows: group.length, bytes: body.length });
+    files.push({ key: fileKey, rows: rows.length, bytes: body.length });
   }
   return files;
 }

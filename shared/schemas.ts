@@ -107,7 +107,8 @@ export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   'dim-songs': TABLE_COLUMNS.songs,
   'dim-artists': TABLE_COLUMNS.artists,
   'dim-users': TABLE_COLUMNS.users,
-  'dim-time': TABLE_COLUMNS.time,
+  // The time table's reducer works out the other columns from the start time.
+  'dim-time': [col('start_time', 'timestamp')],
 };
 
 /** The digests' format: 1 held a text hash of each row (a sha1 of its JSON), 2 holds a 64-bit fingerprint. */

@@ -2,7 +2,7 @@
  * The shuffle between map and reduce: rows hash-partitioned on their dataset's reduce key, stored as one Arrow
  * IPC object per (dataset, bucket, producer) so a retried producer overwrites its own slices.
  */
-import { decodeIpc, encodeIpc, type Row } from './columnar.ts';
+import { decodeIpc, decodeIpcColumns, encodeIpc, type Row, type Value } from './columnar.ts';
 import { forEachLimited, mapLimited, STORAGE_CONCURRENCY } from './concurrency.ts';
 import { type ShuffleName, shuffleBucketPrefix, shuffleKey } from './keys.ts';
 import { SHUFFLE_COLUMNS } from './schemas.ts';
@@ -71,14 +71,42 @@ export async function readBucket(
   bucket: number,
   counts: ReadCounts,
 ): Promise<Row[]> {
+  return (await readSlices(store, runId, name, bucket, counts, decodeIpc)).flat();
+}
+
+/** One column of one bucket of one dataset, from all producers, as readBucket's rows would hold it. */
+export async function readBucketColumn(
+  store: ObjectStore,
+  runId: string,
+  name: ShuffleName,
+  bucket: number,
+  column: string,
+  counts: ReadCounts,
+): Promise<Value[]> {
+  const parts = await readSlices(store, runId, name, bucket, counts, (body) => {
+    const values = decodeIpcColumns(body, [column]).get(column);
+    if (!values) throw new Error(`shuffle ${name} has no column ${column}`);
+    return values;
+  });
+  return parts.flat();
+}
+
+/** Each producer's slice of a bucket, decoded. */
+async function readSlices<T>(
+  store: ObjectStore,
+  runId: string,
+  name: ShuffleName,
+  bucket: number,
+  counts: ReadCounts,
+  decode: (body: Uint8Array) => T,
+): Promise<T[]> {
   const objects: string[] = [];
   for await (const object of store.list(shuffleBucketPrefix(runId, name, bucket))) objects.push(object.key);
   // Fetched concurrently, kept in listing order: the rows' order never depends on which answer came first.
-  const parts = await mapLimited(objects, STORAGE_CONCURRENCY, async (key) => {
+  return mapLimited(objects, STORAGE_CONCURRENCY, async (key) => {
     const body = await store.get(key);
     counts.objects++;
     counts.bytes += body.length;
-    return decodeIpc(body);
+    return decode(body);
   });
-  return parts.flat();
 }

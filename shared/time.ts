@@ -51,3 +51,40 @@ export function monthCalendar(): (ms: number) => { year: number; month: number }
     return current;
   };
 }
+
+/** The time table's columns for timestamps, each as a typed array in the timestamps' order. */
+export type TimeColumns = { [C in keyof TimeParts]: C extends 'start_time' ? Float64Array : Int32Array };
+
+/**
+ * The time table's columns of many timestamps, as timeParts gives them: the calendar is worked out once per UTC day
+ * (timestamps in order share their day with the previous one, mostly), and the hour from the time since midnight.
+ */
+export function timeColumns(ms: ArrayLike<number>): TimeColumns {
+  const n = ms.length;
+  const out: TimeColumns = {
+    start_time: Float64Array.from(ms),
+    hour: new Int32Array(n),
+    day: new Int32Array(n),
+    week: new Int32Array(n),
+    month: new Int32Array(n),
+    year: new Int32Array(n),
+    weekday: new Int32Array(n),
+  };
+  let dayStart = Number.NaN;
+  let day = timeParts(0);
+  for (let i = 0; i < n; i++) {
+    const t = ms[i] as number;
+    const start = Math.floor(t / DAY_MS) * DAY_MS;
+    if (start !== dayStart) {
+      dayStart = start;
+      day = timeParts(start);
+    }
+    out.hour[i] = Math.floor((t - start) / 3_600_000);
+    out.day[i] = day.day;
+    out.week[i] = day.week;
+    out.month[i] = day.month;
+    out.year[i] = day.year;
+    out.weekday[i] = day.weekday;
+  }
+  return out;
+}

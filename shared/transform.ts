@@ -151,11 +151,19 @@ export function orderRows(rows: readonly Row[], columns: readonly string[]): Row
   return out;
 }
 
-/** Distinct values of one column. */
-export function distinct(rows: Iterable<Row>, key: string): Row[] {
-  const seen = new Map<unknown, Row>();
-  for (const row of rows) if (!seen.has(row[key])) seen.set(row[key], row);
-  return [...seen.values()];
+/** The distinct timestamps among the values, ascending (the time table's start times). */
+export function sortedDistinct(values: ArrayLike<unknown>): Float64Array {
+  const n = values.length;
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') throw new TypeError(`a start time that is not a number: ${String(v)}`);
+    sorted[i] = v;
+  }
+  sorted.sort();
+  let m = 0;
+  for (let i = 0; i < n; i++) if (m === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i] as number;
+  return sorted.slice(0, m);
 }
 
 /** The largest duration difference that still counts as the same recording (seconds). */

@@ -143,6 +143,35 @@ describe('public sample end to end', () => {
     }
   });
 
+  test('users partitioned by gender and level (partitions that key order does not keep together), time by month alone and songplays unpartitioned give the same tables', async () => {
+    const other = tempDir('gender-level');
+    try {
+      // Act
+      const result = await runEtl(PUBLIC_SAMPLE, other.dir, {
+        buckets: 3,
+        partitions: { users: ['gender', 'level'], time: ['month'], songplays: [] },
+      });
+
+      // Assess: the same rows; one file per partition, and each file holds the rows of its partition only
+      assert.deepEqual(await readTable(db, other.dir, 'users'), expected.users);
+      assert.deepEqual(await readTable(db, other.dir, 'time'), expected.time);
+      assert.deepEqual(await readTable(db, other.dir, 'songplays'), expected.songplays);
+      const files = (readdirSync(join(other.dir, 'users'), { recursive: true }) as string[]).filter((f) =>
+        f.endsWith('.parquet'),
+      );
+      const partitions = files.map((f) => f.slice(0, f.lastIndexOf('/'))).sort();
+      const wanted = new Set(expected.users.map((u) => `gender=${u.gender}/level=${u.level}`));
+      assert.ok(wanted.size >= 4, `${wanted.size} partitions`);
+      assert.deepEqual(partitions, [...wanted].sort());
+      assert.equal(result.report.tables.users.files, files.length);
+      assert.deepEqual(readdirSync(join(other.dir, 'time')), ['month=11']);
+      const songplayFiles = readdirSync(join(other.dir, 'songplays')).filter((f) => f.endsWith('.parquet'));
+      assert.ok(songplayFiles.length >= 1 && songplayFiles.length <= 3, `${songplayFiles.length} songplays files`);
+    } finally {
+      other.remove();
+    }
+  });
+
   test('leaves no scratch behind and a manifest naming exactly the files of each table', () => {
     assert.deepEqual(readdirSync(tmp.dir).sort(), [
       '_manifests',

@@ -2,7 +2,7 @@
 // weekday (docs/contract.md, "time"). The brute-force check compares with an independent ISO-week computation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { monthCalendar, type TimeParts, timeParts } from '../../shared/time.ts';
+import { monthCalendar, type TimeParts, timeColumns, timeParts } from '../../shared/time.ts';
 import { mulberry32 } from '../support/chunks.ts';
 
 const DAY_MS = 86_400_000;
@@ -199,5 +199,39 @@ describe('monthCalendar', () => {
     // Assess
     assert.equal(stamps.length, 2003 * 36 + 5000);
     assert.deepEqual(mismatches, []);
+  });
+});
+
+describe('timeColumns', () => {
+  test("gives each timestamp timeParts' breakdown, in order and out of order, on days' and years' edges", () => {
+    // Prepare: every hour's first and last millisecond around new years and leap days, then seeded-random stamps
+    // (before 1970 too), sorted as the reducers give them, then the same unsorted
+    const stamps: number[] = [];
+    for (const year of [99, 100, 1969, 1970, 2016, 2018, 2020, 2021, 2100]) {
+      for (const start of [utcDay(year, 1, 1) - DAY_MS, utcDay(year, 1, 1), utcDay(year, 2, 29), utcDay(year, 3, 1)]) {
+        for (let h = 0; h < 24; h++) stamps.push(start + h * 3_600_000, start + (h + 1) * 3_600_000 - 1);
+      }
+    }
+    const random = mulberry32(29);
+    for (let i = 0; i < 20_000; i++) stamps.push(Math.floor((random() - 0.3) * 5e12));
+    const sorted = [...new Set(stamps)].sort((a, b) => a - b);
+    const unsorted = sorted
+      .map((ms) => ({ ms, k: random() }))
+      .sort((a, b) => a.k - b.k)
+      .map(({ ms }) => ms);
+
+    for (const input of [sorted, unsorted]) {
+      // Act
+      const columns = timeColumns(input);
+
+      // Assess
+      const mismatches = input.filter((ms, i) => {
+        const got = Object.fromEntries(Object.entries(columns).map(([name, values]) => [name, values[i]]));
+        return JSON.stringify(got) !== JSON.stringify(timeParts(ms));
+      });
+      assert.equal(columns.hour.length, input.length);
+      assert.deepEqual(mismatches, []);
+    }
+    assert.ok(sorted.length > 20_000, `${sorted.length} stamps`);
   });
 });

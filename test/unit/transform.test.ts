@@ -1,4 +1,4 @@
-// Unit tests of shared/transform.ts: the shuffle hash, precedence, dedupe, distinct and the songplays join
+// Unit tests of shared/transform.ts: the shuffle hash, precedence, dedupe, sortedDistinct and the songplays join
 // (docs/contract.md, "Precedence", "The join").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -10,11 +10,11 @@ import {
   byPrecedence,
   DURATION_TOLERANCE,
   dedupeBySource,
-  distinct,
   joinShuffleKey,
   joinSongplays,
   orderRows,
   partitionBucket,
+  sortedDistinct,
 } from '../../shared/transform.ts';
 import { mulberry32 } from '../support/chunks.ts';
 
@@ -317,31 +317,36 @@ describe('dedupeBySource', () => {
   });
 });
 
-describe('distinct', () => {
-  test('one row per distinct value of the column', () => {
+describe('sortedDistinct', () => {
+  test('each distinct start time once, ascending, negative ones included', () => {
     // Prepare
-    const rows: Row[] = [
-      { start_time: 1000 },
-      { start_time: 2000 },
-      { start_time: 1000 },
-      { start_time: 3000 },
-      { start_time: 2000 },
-      { start_time: 0 },
-    ];
+    const values = [1000, 2000, 1000, 3000, 2000, 0, -5, 1541105830796, -5];
 
     // Act
-    const out = distinct(rows, 'start_time');
+    const out = sortedDistinct(values);
 
     // Assess
-    assert.equal(out.length, 4);
-    assert.deepEqual(
-      out.map((r) => r.start_time).sort((a, b) => (a as number) - (b as number)),
-      [0, 1000, 2000, 3000],
-    );
+    assert.ok(out instanceof Float64Array);
+    assert.deepEqual([...out], [-5, 0, 1000, 2000, 3000, 1541105830796]);
   });
 
-  test('an empty input gives no rows', () => {
-    assert.deepEqual(distinct([], 'start_time'), []);
+  test('matches a Set of 20,000 seeded-random values, many repeated', () => {
+    // Prepare
+    const random = mulberry32(3);
+    const values = Array.from({ length: 20_000 }, () => Math.floor((random() - 0.5) * 8000) * 1_000_003);
+
+    // Act
+    const out = sortedDistinct(values);
+
+    // Assess
+    const want = [...new Set(values)].sort((a, b) => a - b);
+    assert.ok(want.length > 5000 && want.length < 8001, `${want.length} distinct`);
+    assert.deepEqual([...out], want);
+  });
+
+  test('an empty input gives none; a value that is not a number is an error, not dropped', () => {
+    assert.equal(sortedDistinct([]).length, 0);
+    assert.throws(() => sortedDistinct([1, null, 2]), /a start time that is not a number: null/);
   });
 });
 
