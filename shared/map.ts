@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads';
 import type { Row } from './columnar.ts';
 import { forEachLimited } from './concurrency.ts';
 import { type CaughtFailure, failureError, failureMessage } from './errors.ts';
-import { ingest } from './ingest.ts';
+import { ingestBatches } from './ingest.ts';
 import {
   failedShardKey,
   mapStatsKey,
@@ -155,21 +155,23 @@ export async function mapShard(run: RunContext, shard: Shard): Promise<MapStats>
         yield chunk;
       }
     };
-    for await (const record of ingest(shard.source, open, maxRecordBytes)) {
-      counts.read++;
-      if (record.ok) {
-        counts.loaded++;
-        if (shard.source === 'song_data') addSong(out, record.row as SongRecord, key, record.line);
-        else addEvent(out, users, record.row as LogEvent, key, record.line);
-        continue;
+    for await (const batch of ingestBatches(shard.source, open, maxRecordBytes)) {
+      for (const record of batch) {
+        counts.read++;
+        if (record.ok) {
+          counts.loaded++;
+          if (shard.source === 'song_data') addSong(out, record.row as SongRecord, key, record.line);
+          else addEvent(out, users, record.row as LogEvent, key, record.line);
+          continue;
+        }
+        counts.rejected++;
+        rejectReasons[record.reason] = (rejectReasons[record.reason] ?? 0) + 1;
+        const examples = rejectExamples[record.reason] ?? [];
+        if (examples.length < EXAMPLES_PER_REASON)
+          examples.push({ key, line: record.line, raw: record.raw.slice(0, 200) });
+        rejectExamples[record.reason] = examples;
+        rejects.push({ source: shard.source, key, line: record.line, reason: record.reason, raw: record.raw });
       }
-      counts.rejected++;
-      rejectReasons[record.reason] = (rejectReasons[record.reason] ?? 0) + 1;
-      const examples = rejectExamples[record.reason] ?? [];
-      if (examples.length < EXAMPLES_PER_REASON)
-        examples.push({ key, line: record.line, raw: record.raw.slice(0, 200) });
-      rejectExamples[record.reason] = examples;
-      rejects.push({ source: shard.source, key, line: record.line, reason: record.reason, raw: record.raw });
     }
     for (const [userId, row] of users) out.add('users', userId, row);
     counts.objects++;
