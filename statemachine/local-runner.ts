@@ -2,7 +2,8 @@
  * Runs statemachine/etl.asl.json on this machine with aws-local-stepfunctions: the ASL is lowered
  * (./lower.ts) and each Task state that invokes a function runs the same handler module Lambda runs.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { openLocation } from '../shared/store.ts';
@@ -65,6 +66,40 @@ export interface LocalRunOptions {
   handlers?: Record<string, URL> | undefined;
 }
 
+/** Where the verdicts of the interpreter's validation of definitions are kept, a file per definition that passed. */
+export const VALIDATED_CACHE = new URL('../node_modules/.cache/sparkify-lake/asl/', import.meta.url);
+
+/** The interpreter's version: a verdict holds for the validator that gave it. */
+const INTERPRETER_VERSION = (() => {
+  try {
+    const manifest = new URL('../node_modules/aws-local-stepfunctions/package.json', import.meta.url);
+    return String((JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown }).version);
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/**
+ * The interpreter's state machine for a definition. Its validation (asl-validator compiling its JSON schemas) took
+ * 470 ms of the main thread at every run's start, while the workers started; a definition that passed it once, by
+ * the hash of its text and the interpreter's version, is not validated again. An edited definition is validated.
+ */
+export function stateMachine(definition: Json, cache: URL = VALIDATED_CACHE): StateMachine {
+  const key = createHash('sha256')
+    .update(`${INTERPRETER_VERSION}\u0000${JSON.stringify(definition)}`)
+    .digest('hex');
+  const verdict = new URL(key.slice(0, 32), cache);
+  if (existsSync(verdict)) return new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  try {
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(verdict, '');
+  } catch {
+    // A cache that cannot be written: the next run validates again, nothing worse.
+  }
+  return machine;
+}
+
 /** Runs one execution of the state machine with the given input; resolves to the execution's output. */
 export async function runLocal(input: Json, options: LocalRunOptions = {}): Promise<unknown> {
   const onProgress = options.onProgress ?? (() => {});
@@ -108,7 +143,7 @@ export async function runLocal(input: Json, options: LocalRunOptions = {}): Prom
       return batches;
     };
   }
-  const machine = new StateMachine(lowered.definition as never, { validationOptions: { checkArn: false } });
+  const machine = stateMachine(lowered.definition);
   const execution = machine.run(input, { overrides: { taskResourceLocalHandlers: overrides } });
   try {
     return await execution.result;

@@ -3,11 +3,14 @@
  * Distributed Map feature it uses (a feature the lowering does not cover makes these tests fail).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { TRANSIENT_ERRORS } from '../../shared/errors.ts';
-import { ASL_URL } from '../../statemachine/local-runner.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ASL_URL, stateMachine } from '../../statemachine/local-runner.ts';
 import {
   batchItems,
   ITEMS_PATH,
@@ -259,5 +262,40 @@ describe('lowerForLocal', () => {
     ]);
     assert.deepEqual(batchItems([1, 2], undefined, undefined), [1, 2]);
     assert.deepEqual(batchItems([], 3, {}), []);
+  });
+});
+
+describe('the local interpreter validates a definition once', () => {
+  test('a definition that passes leaves a verdict; one that fails is refused every time and leaves none', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'sparkify-asl-'));
+    const cache = pathToFileURL(`${dir}/`);
+    // Lowered afresh for each machine, as every run does (the interpreter adds to the definition it is given).
+    const definition = () => lower(asl()).definition;
+    const broken = () => ({
+      ...definition(),
+      States: { ...(definition().States as Obj), Plan: { Type: 'NoSuchType' } },
+    });
+    try {
+      // Act
+      stateMachine(definition() as never, cache);
+      const afterValid = readdirSync(dir);
+      stateMachine(definition() as never, cache);
+      const refusals = [0, 1].map(() => {
+        try {
+          stateMachine(broken() as never, cache);
+          return 'accepted';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      });
+
+      // Assess
+      assert.equal(afterValid.length, 1);
+      assert.deepEqual(readdirSync(dir), afterValid);
+      for (const refusal of refusals) assert.match(refusal, /State machine definition is invalid/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
