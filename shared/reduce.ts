@@ -163,9 +163,10 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       const columns = run.settings.partitions[table];
       const offset = TABLES.indexOf(table);
       const partitionOf = partitionReader(table, columns);
+      const partition: (string | number | null)[] = [];
       const n = values[0]?.length ?? 0;
       for (let i = 0; i < n; i++) {
-        const bucketOf = partitionBucket(offset, columns, partitionOf(values, i), run.settings.buckets);
+        const bucketOf = partitionBucket(offset, columns, partitionOf(values, i, partition), run.settings.buckets);
         next.addTo(`dim-${table}`, bucketOf, row(i));
       }
     };
@@ -312,20 +313,20 @@ function legacyHash(values: readonly ArrayLike<Value>[], i: number): string {
 function partitionReader(
   table: TableName,
   partitionColumns: readonly string[],
-): (values: readonly ArrayLike<Value>[], i: number) => (string | number | null)[] {
+): (values: readonly ArrayLike<Value>[], i: number, out: (string | number | null)[]) => (string | number | null)[] {
   const all = TABLE_COLUMNS[table];
   const start = all.findIndex((c) => c.name === 'start_time');
   const derived = (c: string) => table === 'songplays' && (c === 'year' || c === 'month');
   const sources = partitionColumns.map((c) => (derived(c) ? -1 : all.findIndex((x) => x.name === c)));
   const calendar = monthCalendar();
-  return (values, i) => {
-    // A loop, not map(): this runs per row.
-    const out: (string | number | null)[] = [];
+  // Into `out`, which the caller reuses: this runs per row.
+  return (values, i, out) => {
     for (let k = 0; k < sources.length; k++) {
       const j = sources[k] as number;
-      if (j >= 0) out.push((values[j] as ArrayLike<Value>)[i] ?? null);
-      else
-        out.push(calendar((values[start] as ArrayLike<Value>)[i] as number)[partitionColumns[k] as 'year' | 'month']);
+      out[k] =
+        j >= 0
+          ? ((values[j] as ArrayLike<Value>)[i] ?? null)
+          : calendar((values[start] as ArrayLike<Value>)[i] as number)[partitionColumns[k] as 'year' | 'month'];
     }
     return out;
   };
@@ -362,22 +363,29 @@ function writeTable(
   // Each partition's row numbers, in order; a row with its predecessor's partition values (most rows, once in time
   // order) skips building the path.
   const groups = new Map<string, number[]>();
-  let last: { values: (string | number | null)[]; rows: number[] } | undefined;
+  // Two buffers for a row's partition values: this row's, and its predecessor's.
+  let partition: (string | number | null)[] = [];
+  let previous: (string | number | null)[] = [];
+  let rows: number[] = [];
   for (let i = 0; i < n; i++) {
-    const partition = partitionOf(values, i);
-    if (!last || !sameValues(partition, last.values)) {
+    partitionOf(values, i, partition);
+    if (i === 0 || !sameValues(partition, previous)) {
       const path = partitionPath(partitionColumns, partition);
-      const rows = groups.get(path) ?? [];
+      rows = groups.get(path) ?? [];
       if (rows.length === 0) groups.set(path, rows);
-      last = { values: partition, rows };
+      [previous, partition] = [partition, previous];
     }
-    last.rows.push(i);
+    rows.push(i);
   }
   const files: TableFile[] = [];
   for (const [path, rows] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // A partition's rows are mostly one run of rows (songplays and time in time order): then a slice.
+    const first = rows[0] as number;
+    const contiguous = (rows[rows.length - 1] as number) - first + 1 === rows.length;
     const columns = inFile.map((j) => {
-      const column = values[j] as ArrayLike<Value>;
-      return rows.length === n ? column : rows.map((i) => column[i]);
+      const column = values[j] as Value[] | Float64Array | Int32Array;
+      if (rows.length === n) return column;
+      return contiguous ? column.slice(first, first + rows.length) : rows.map((i) => column[i]);
     });
     const body = encodeParquetColumns(fileColumns, columns, rows.length);
     const fileKey = tableFileKey(table, path, run.runId, bucket);

@@ -174,18 +174,23 @@ export const DURATION_TOLERANCE = 0.01;
  * wins, then the smallest song_id. Returns the songplays rows, matched or not.
  */
 export function joinSongplays(plays: readonly Row[], songs: readonly Row[]): Row[] {
-  const index = new Map<string, Row[]>();
+  // By title, then artist name: a key text joined per play cost a concatenation and its flattening each.
+  const index = new Map<string, Map<string, Row[]>>();
   for (const s of songs) {
-    const k = joinShuffleKey(s.title as string, s.artist_name as string);
-    const list = index.get(k);
+    let byArtist = index.get(s.title as string);
+    if (!byArtist) {
+      byArtist = new Map();
+      index.set(s.title as string, byArtist);
+    }
+    const list = byArtist.get(s.artist_name as string);
     if (list) list.push(s);
-    else index.set(k, [s]);
+    else byArtist.set(s.artist_name as string, [s]);
   }
   return plays.map((p) => {
     let best: Row | undefined;
     let bestDiff = Number.POSITIVE_INFINITY;
     if (p.song !== null && p.artist !== null && p.length !== null) {
-      for (const s of index.get(joinShuffleKey(p.song as string, p.artist as string)) ?? []) {
+      for (const s of index.get(p.song as string)?.get(p.artist as string) ?? []) {
         const diff = Math.abs((p.length as number) - (s.duration as number));
         if (diff >= DURATION_TOLERANCE) continue;
         if (diff < bestDiff || (diff === bestDiff && (s.song_id as string) < ((best as Row).song_id as string))) {
