@@ -42,8 +42,8 @@ export async function* readRecords(open: OpenChunks, maxRecordBytes: number): As
 }
 
 /**
- * The records of one object in batches of at most BATCH, in order: an async generator's step per record cost more
- * than parsing it (a map shard's loop spent 18% of its time resuming generators).
+ * The records of one object in batches of at most BATCH, in order: a step of two async generators per record was
+ * a seventh of a map shard's time (one 16 MB log shard: 213 → 190 ms).
  */
 export async function* readRecordBatches(open: OpenChunks, maxRecordBytes: number): AsyncGenerator<RawRecord[]> {
   const iterator = open()[Symbol.asyncIterator]();
