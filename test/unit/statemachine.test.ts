@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, test } from 'node:test';
-import { TRANSIENT_ERRORS } from '../../shared/errors.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { TRANSIENT_ERRORS } from '../../shared/errors.ts';
 import { ASL_URL, stateMachine } from '../../statemachine/local-runner.ts';
 import {
   batchItems,
