@@ -353,8 +353,9 @@ export function encodeParquetColumns(
   length: number,
 ): Uint8Array {
   const ipc = arrow.tableToIPC(arrowOfColumns(columns, values, length, {}), 'stream');
-  const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
-  return writeParquet(WasmTable.fromIPCStream(ipc), properties);
+  let properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY);
+  for (const c of columns) if (c.distinct) properties = properties.setColumnDictionaryEnabled(c.name, false);
+  return writeParquet(WasmTable.fromIPCStream(ipc), properties.build());
 }
 
 /** Rows of a Parquet file (compaction reads the tables' own files back). */

@@ -357,6 +357,38 @@ describe('encodeParquet, read back by DuckDB', () => {
     });
   }
 
+  test('columns declared distinct are written without a Parquet dictionary; the others keep theirs', async () => {
+    // Prepare: 200 plays of 2 users, every id and time different
+    const columns = TABLE_COLUMNS.songplays;
+    const rows: Row[] = Array.from({ length: 200 }, (_, i) => ({
+      songplay_id: `id${i}`,
+      start_time: 1541106106796 + i,
+      user_id: String(i % 2),
+      level: 'free',
+      song_id: 'S1',
+      artist_id: 'A1',
+      session_id: 7,
+      location: 'Here',
+      user_agent: 'Agent',
+    }));
+    const file = writeParquet(columns, rows);
+
+    // Act
+    const chunks = await query(
+      `SELECT path_in_schema AS name, dictionary_page_offset IS NOT NULL AS dictionary FROM parquet_metadata('${file}')`,
+    );
+
+    // Assess
+    const withDictionary = Object.fromEntries(chunks.map((c) => [c.name, c.dictionary]));
+    assert.deepEqual(withDictionary, Object.fromEntries(columns.map((c) => [c.name, !c.distinct])));
+    assert.deepEqual(
+      columns.filter((c) => c.distinct).map((c) => c.name),
+      ['songplay_id', 'start_time'],
+    );
+    const back = (await query(`SELECT * FROM read_parquet('${file}') ORDER BY start_time`)).map(plain);
+    assert.deepEqual(back, rows);
+  });
+
   test('partition columns left out of a file are absent from it (the writer moves them into the path)', async () => {
     // Prepare
     const columns = TABLE_COLUMNS.songs.filter((c) => c.name !== 'year');
