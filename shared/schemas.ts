@@ -91,7 +91,7 @@ const PLAY_COLUMNS: readonly Column[] = [
 /** The shuffle datasets' columns. */
 export const SHUFFLE_COLUMNS: Record<ShuffleName, readonly Column[]> = {
   songs: [
-    distinct('song_id', 'utf8'),
+    col('song_id', 'utf8'),
     col('title', 'utf8'),
     col('artist_id', 'utf8'),
     col('year', 'int32'),
