@@ -361,3 +361,242 @@ export function encodeParquetColumns(
 /** Rows of a Parquet file (compaction reads the tables' own files back). */
 export const decodeParquet = (bytes: Uint8Array): Row[] =>
   fromArrow(arrow.tableFromIPC(readParquet(bytes).intoIPCStream()));
+
+/**
+ * Rows of Arrow IPC streams (a bucket's slices), kept as their Arrow buffers: a column's values are read out only
+ * where the caller needs them, and picked rows are copied into a new IPC stream byte by byte, never passing
+ * through JS values or a UTF-8 encode. Row numbers run across the streams in order.
+ */
+export class ArrowRows {
+  readonly length: number;
+  /** The streams' record batches, and the first row number of each. */
+  private readonly batches: arrow.RecordBatch[];
+  private readonly starts: Int32Array;
+  /** The batch of each row. */
+  private readonly chunkOf: Int32Array;
+  /** Each stream's row count. */
+  private readonly streams: number[];
+
+  constructor(bodies: readonly Uint8Array[]) {
+    const tables = bodies.map((body) => arrow.tableFromIPC(body));
+    this.streams = tables.map((t) => t.numRows);
+    this.batches = tables.flatMap((t) => t.batches);
+    this.starts = new Int32Array(this.batches.length + 1);
+    this.batches.forEach((b, k) => {
+      this.starts[k + 1] = (this.starts[k] as number) + b.numRows;
+    });
+    this.length = this.starts[this.batches.length] as number;
+    this.chunkOf = new Int32Array(this.length);
+    for (let k = 0; k < this.batches.length; k++) this.chunkOf.fill(k, this.starts[k], this.starts[k + 1]);
+  }
+
+  /** The number of rows of the k-th stream given. */
+  streamRows(k: number): number {
+    return this.streams[k] ?? 0;
+  }
+
+  /** A column's values in row order, as decodeIpc's rows hold them (null where a stream lacks the column). */
+  values(name: string): (string | number | null)[] {
+    const parts = this.batches.map((batch) => {
+      const data = chunkOf(batch, name);
+      return data ? readColumn(data) : Array.from({ length: batch.numRows }, () => null);
+    });
+    if (parts.length === 1) return parts[0] as (string | number | null)[];
+    const out: (string | number | null)[] = [];
+    for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i] as string | number | null);
+    return out;
+  }
+
+  /** Arrow IPC stream bytes of the picked rows (row numbers, in output order), with the given columns. */
+  encodeIpc(columns: readonly Column[], picks: Int32Array): Uint8Array {
+    const n = picks.length;
+    const declared = arrowSchema(columns);
+    if (n === 0) return arrow.tableToIPC(new arrow.Table(declared), 'stream');
+    // Each pick's batch and row in it, shared by the columns.
+    const picked = { chunk: new Int32Array(n), row: new Int32Array(n) };
+    for (let p = 0; p < n; p++) {
+      const r = picks[p] as number;
+      const k = this.chunkOf[r] as number;
+      picked.chunk[p] = k;
+      picked.row[p] = r - (this.starts[k] as number);
+    }
+    const children = columns.map((c, j) => {
+      const chunks = this.batches.map((b) => chunkOf(b, c.name));
+      const type = (declared.fields[j] as arrow.Field).type;
+      const copied = gatherBytes(c, type, chunks, picked);
+      if (copied) return copied;
+      // Any other layout (another writer's types): through JS values, as encodeIpc would build them.
+      const decoded = chunks.map((data) => (data ? readColumn(data) : null));
+      const values = Array.from(picks, (_, p) => decoded[picked.chunk[p] as number]?.[picked.row[p] as number] ?? null);
+      return (c.repeated ? dictionaryColumn(values) : undefined) ?? buildColumn(c, type, values);
+    });
+    const schema = new arrow.Schema(
+      columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
+    );
+    const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
+    return arrow.tableToIPC(new arrow.Table(schema, new arrow.RecordBatch(schema, data)), 'stream');
+  }
+}
+
+/** A batch's column by name, or null when its stream has no such column. */
+const chunkOf = (batch: arrow.RecordBatch, name: string): arrow.Data | null =>
+  (batch.getChild(name)?.data[0] as arrow.Data | undefined) ?? null;
+
+/**
+ * The picked rows of one column, copied from its batches' buffers; undefined when a batch lays it out other than
+ * this code writes (then the caller goes through JS values). A dictionary column stays one when every batch has
+ * one, under the batches' dictionaries merged; texts mixed with dictionaries become plain texts.
+ */
+function gatherBytes(
+  column: Column,
+  type: arrow.DataType,
+  chunks: readonly (arrow.Data | null)[],
+  picked: { chunk: Int32Array; row: Int32Array },
+): arrow.Data | undefined {
+  const { chunk } = picked;
+  const n = chunk.length;
+  // Each pick's position in its batch's buffers, or -1 for a null.
+  const at = new Int32Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  const bitmaps = chunks.map((d) => (d && d.nullCount > 0 ? d.nullBitmap : undefined));
+  const offsets = chunks.map((d) => (d ? d.offset : -1));
+  for (let p = 0; p < n; p++) {
+    const k = chunk[p] as number;
+    const offset = offsets[k] as number;
+    const i = offset + (picked.row[p] as number);
+    const bitmap = bitmaps[k];
+    if (offset < 0 || (bitmap && ((bitmap[i >> 3] as number) & (1 << (i & 7))) === 0)) {
+      at[p] = -1;
+      nullCount++;
+    } else {
+      at[p] = i;
+      validity[p >> 3] = (validity[p >> 3] as number) | (1 << (p & 7));
+    }
+  }
+  const nullBitmap = nullCount > 0 ? validity : undefined;
+  if (column.kind !== 'utf8') {
+    const width = column.kind === 'int32' ? 1 : 2;
+    const words: Int32Array[] = [];
+    for (const d of chunks) {
+      const v = d?.values as (ArrayBufferView & { BYTES_PER_ELEMENT: number }) | undefined;
+      const numeric =
+        d && (arrow.DataType.isInt(d.type) || arrow.DataType.isFloat(d.type) || arrow.DataType.isTimestamp(d.type));
+      if (d && !(numeric && ArrayBuffer.isView(v) && v.BYTES_PER_ELEMENT * d.stride === width * 4)) return undefined;
+      words.push(v ? new Int32Array(v.buffer, v.byteOffset, v.byteLength >> 2) : new Int32Array(0));
+    }
+    const values =
+      column.kind === 'int32'
+        ? new Int32Array(n)
+        : column.kind === 'float64'
+          ? new Float64Array(n)
+          : new BigInt64Array(n);
+    // Copied as 32-bit words: a float copied as a float may have its NaN bits rewritten.
+    const out = new Int32Array(values.buffer);
+    for (let p = 0; p < n; p++) {
+      const i = at[p] as number;
+      if (i < 0) continue;
+      const src = words[chunk[p] as number] as Int32Array;
+      out[p * width] = src[i * width] as number;
+      if (width === 2) out[p * width + 1] = src[i * width + 1] as number;
+    }
+    return arrow.makeData({ type: type as arrow.Int32, length: n, nullCount, nullBitmap, data: values as Int32Array });
+  }
+  // Texts: each batch's offsets and bytes; a dictionary batch's picks become entries of its dictionary.
+  const ends: Int32Array[] = [];
+  const bytes: Uint8Array[] = [];
+  // A dictionary batch's indices, and where its dictionary's entries start.
+  const indices: (Int32Array | null)[] = [];
+  const bases: number[] = [];
+  for (const d of chunks) {
+    let text = d;
+    if (d && arrow.DataType.isDictionary(d.type)) {
+      const parts = (d.dictionary as arrow.Vector | undefined)?.data;
+      if (parts?.length !== 1 || !(d.values instanceof Int32Array)) return undefined;
+      text = parts[0] as arrow.Data;
+      if (text.nullCount > 0) return undefined;
+    }
+    if (text && !(arrow.DataType.isUtf8(text.type) && text.valueOffsets instanceof Int32Array)) return undefined;
+    ends.push((text?.valueOffsets as Int32Array | undefined) ?? new Int32Array(1));
+    bytes.push((text?.values as Uint8Array | undefined) ?? new Uint8Array(0));
+    indices.push(text !== d && d ? (d.values as Int32Array) : null);
+    bases.push(text?.offset ?? 0);
+  }
+  for (let p = 0; p < n; p++) {
+    const ix = indices[chunk[p] as number];
+    const i = at[p] as number;
+    if (ix && i >= 0) at[p] = (ix[i] as number) + (bases[chunk[p] as number] as number);
+  }
+  const present = chunks.filter((d) => d).length;
+  if (column.repeated && present > 0 && indices.filter((x) => x).length === present) {
+    return arrow.makeData({
+      type: new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()),
+      length: n,
+      nullCount,
+      nullBitmap,
+      ...mergedDictionary(ends, bytes, chunk, at),
+    });
+  }
+  const valueOffsets = new Int32Array(n + 1);
+  let size = 0;
+  for (let p = 0; p < n; p++) {
+    const e = at[p] as number;
+    if (e >= 0) {
+      const o = ends[chunk[p] as number] as Int32Array;
+      size += (o[e + 1] as number) - (o[e] as number);
+    }
+    valueOffsets[p + 1] = size;
+  }
+  const out = new Uint8Array(size);
+  for (let p = 0; p < n; ) {
+    const e = at[p] as number;
+    if (e < 0) {
+      p++;
+      continue;
+    }
+    // A run of consecutive rows of one batch (a state's rows are mostly kept in order) is one copy.
+    const k = chunk[p] as number;
+    let q = p + 1;
+    while (q < n && chunk[q] === k && at[q] === (at[q - 1] as number) + 1) q++;
+    const o = ends[k] as Int32Array;
+    const src = bytes[k] as Uint8Array;
+    const from = o[e] as number;
+    const to = o[(at[q - 1] as number) + 1] as number;
+    let w = valueOffsets[p] as number;
+    // Most single texts are short: a loop then beats making a subarray for set().
+    if (to - from > 64) out.set(src.subarray(from, to), w);
+    else for (let b = from; b < to; b++) out[w++] = src[b] as number;
+    p = q;
+  }
+  return arrow.makeData({ type: type as arrow.Utf8, length: n, nullCount, nullBitmap, valueOffsets, data: out });
+}
+
+/** One dictionary of the batches' dictionaries, each batch's entries numbered in it when first picked. */
+function mergedDictionary(
+  ends: readonly Int32Array[],
+  bytes: readonly Uint8Array[],
+  chunk: Int32Array,
+  at: Int32Array,
+) {
+  const ids = new Map<string, number>();
+  const texts: string[] = [];
+  const numbers = ends.map((o) => new Int32Array(o.length).fill(-1));
+  const indices = new Int32Array(chunk.length);
+  for (let p = 0; p < chunk.length; p++) {
+    const e = at[p] as number;
+    if (e < 0) continue;
+    const k = chunk[p] as number;
+    const known = numbers[k] as Int32Array;
+    let id = known[e] as number;
+    if (id < 0) {
+      const o = ends[k] as Int32Array;
+      const b = bytes[k] as Uint8Array;
+      const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', o[e], o[e + 1]);
+      id = ids.get(text) ?? texts.push(text) - 1;
+      ids.set(text, id);
+      known[e] = id;
+    }
+    indices[p] = id;
+  }
+  return { data: indices, dictionary: arrow.makeVector(utf8Data(new arrow.Utf8(), texts)) };
+}

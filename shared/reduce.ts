@@ -10,6 +10,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import {
+  ArrowRows,
   decodeIpc,
   encodeIpc,
   encodeIpcColumns,
@@ -34,17 +35,20 @@ import {
 import type { InputObject, RunContext } from './plan.ts';
 import type { TableFile } from './publish.ts';
 import { type Column, DIGEST_COLUMNS, DIGEST_FORMAT, SHUFFLE_COLUMNS, TABLE_COLUMNS } from './schemas.ts';
-import { type ReadCounts, readBucket, readBucketColumn, Shuffle } from './shuffle.ts';
+import { type ReadCounts, readBucket, readBucketBodies, readBucketColumn, Shuffle } from './shuffle.ts';
 import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.ts';
 import { monthCalendar, timeColumns } from './time.ts';
 import {
+  bucketOf,
   byLatest,
   byPrecedence,
   dedupeBySource,
+  dedupeRows,
   joinShuffleKey,
   joinSongplays,
   orderRows,
   partitionBucket,
+  precedenceOf,
   sortedDistinct,
 } from './transform.ts';
 
@@ -156,6 +160,43 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     return winners;
   };
 
+  /**
+   * merged() of the events, on their Arrow buffers: the state's records are written as bytes copied from the
+   * input. Returns the input and the row numbers of the best play per id.
+   */
+  const mergedEvents = async (): Promise<{ rows: ArrowRows; picked: Int32Array }> => {
+    const bodies = await readBucketBodies(store, run.runId, 'events', bucket, counts);
+    const old = run.baseline ? await readStateBody(store, run.baseline, 'events', bucket, counts) : undefined;
+    const rows = new ArrowRows(old ? [old, ...bodies] : bodies);
+    stats.rowsIn += rows.length;
+    const src = rows.values('src');
+    // The state's rows (the first stream) from objects this run read again give way to their new records.
+    let live = Int32Array.from({ length: rows.length }, (_, i) => i);
+    if (old) {
+      reread ??= await readInputKeys(store, run.runId);
+      const stale = reread;
+      const oldRows = rows.streamRows(0);
+      live = live.filter((i) => i >= oldRows || !stale.has(src[i] as string));
+    }
+    const ids = rows.values('songplay_id');
+    const precedence = precedenceOf(rows.values('missing'), src, rows.values('line'));
+    const { kept, winners } = dedupeRows(
+      live.length,
+      (p) => ids[live[p] as number],
+      (p) => src[live[p] as number],
+      (p, q) => precedence(live[p] as number, live[q] as number),
+    );
+    if (kept.length > 0) {
+      const body = rows.encodeIpc(
+        SHUFFLE_COLUMNS.events,
+        kept.map((p) => live[p] as number),
+      );
+      started(store.put(stateRecordsKey(run.runId, 'events', bucket), body));
+      stats.stateBytes += body.length;
+    }
+    return { rows, picked: winners.map((p) => live[p] as number) };
+  };
+
   if (phase === 'dimensions') {
     const next = new Shuffle(run.settings.buckets);
     /** Sends each row of a dimension (its columns: `values`) to the reducer that writes its partition. */
@@ -189,25 +230,32 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
         duration: s.duration ?? null,
       });
     }
-    const plays = await merged('events', 'songplay_id', byPrecedence);
+    // The events, the most rows by far, stay in their Arrow buffers: only the columns that decide the dedupe,
+    // the time table and the join key are read out; the state's records and the plays are copied as bytes.
+    const { rows, picked } = await mergedEvents();
     // The time table is the plays' distinct start times (plays with one id share their ts): distinct here, and
     // again in the facts phase, where the times of one partition from every bucket meet. Only the start time
     // travels; its partition's reducer works out the other columns again from it.
-    const times = sortedDistinct(readColumns(PLAY_START, plays)[0] as Value[]);
+    const starts = rows.values('start_time');
+    const times = sortedDistinct(Array.from(picked, (i) => starts[i]));
     const parts = timeColumns(times);
     finished(
       'time',
       TABLE_COLUMNS.time.map((c) => parts[c.name as keyof typeof parts]),
       (i) => ({ start_time: times[i] as number }),
     );
-    for (const p of plays) {
+    const [ids, song, artist] = [rows.values('songplay_id'), rows.values('song'), rows.values('artist')];
+    const byBucket: number[][] = Array.from({ length: run.settings.buckets }, () => []);
+    for (const i of picked) {
       // Plays that cannot match spread by id instead of piling into one bucket.
-      const key =
-        p.song !== null && p.artist !== null
-          ? joinShuffleKey(p.song as string, p.artist as string)
-          : (p.songplay_id as string);
-      next.add('plays', key, p);
+      const s = song[i];
+      const a = artist[i];
+      const key = s != null && a != null ? joinShuffleKey(s as string, a as string) : (ids[i] as string);
+      (byBucket[bucketOf(key, run.settings.buckets)] as number[]).push(i);
     }
+    byBucket.forEach((plays, b) => {
+      next.addEncoded('plays', b, plays.length, () => rows.encodeIpc(SHUFFLE_COLUMNS.plays, Int32Array.from(plays)));
+    });
     stats.shuffleBytes = await next.write(store, run.runId, `r${bucket}`);
     stats.rowsOut = Object.values(next.rowCounts()).reduce((n, c) => n + c, 0);
   } else {
@@ -248,12 +296,24 @@ async function readState(
   bucket: number,
   counts: ReadCounts,
 ): Promise<Row[]> {
+  const body = await readStateBody(store, version, name, bucket, counts);
+  return body ? decodeIpc(body) : [];
+}
+
+/** One bucket of a state dataset as stored (Arrow IPC), or undefined when that version holds none. */
+async function readStateBody(
+  store: ObjectStore,
+  version: string,
+  name: StateDataset,
+  bucket: number,
+  counts: ReadCounts,
+): Promise<Uint8Array | undefined> {
   const key = stateRecordsKey(version, name, bucket);
-  if (!(await store.head(key))) return [];
+  if (!(await store.head(key))) return undefined;
   const body = await store.get(key);
   counts.objects++;
   counts.bytes += body.length;
-  return decodeIpc(body);
+  return body;
 }
 
 /** The source keys this run reads: their earlier records give way to the new ones. */
@@ -271,9 +331,6 @@ function references(values: ArrayLike<Value>): (string | null)[] {
   }
   return out;
 }
-
-/** The start time's column alone, to take it out of the plays. */
-const PLAY_START: readonly Column[] = [{ name: 'start_time', kind: 'timestamp' }];
 
 /**
  * A table's digest (shared/schemas.ts DIGEST_COLUMNS) of written rows, given as its columns: their keys, their

@@ -13,6 +13,8 @@ import { bucketOf } from './transform.ts';
 export class Shuffle {
   private readonly parts = new Map<ShuffleName, Row[][]>();
   private readonly counts: Partial<Record<ShuffleName, number>> = {};
+  /** Slices given already encodable (addEncoded), each written as it is encoded. */
+  private readonly encoders: [ShuffleName, number, () => Uint8Array][] = [];
   constructor(private readonly buckets: number) {}
 
   /** Adds a row to the bucket its reduce key hashes to. */
@@ -24,11 +26,27 @@ export class Shuffle {
   addTo(name: ShuffleName, bucket: number, row: Row): void {
     let byBucket = this.parts.get(name);
     if (!byBucket) {
+      if (this.encoders.some(([n]) => n === name))
+        throw new Error(`shuffle ${name} takes rows or encoded slices, not both`);
       byBucket = Array.from({ length: this.buckets }, () => []);
       this.parts.set(name, byBucket);
     }
     (byBucket[bucket] as Row[]).push(row);
     this.counts[name] = (this.counts[name] ?? 0) + 1;
+  }
+
+  /**
+   * Adds a slice of `rows` rows to a bucket as its IPC is made by `encode`, called when it is written (a reducer
+   * copies picked rows from its input's buffers). A dataset takes slices this way or rows by add, not both.
+   */
+  addEncoded(name: ShuffleName, bucket: number, rows: number, encode: () => Uint8Array): void {
+    if (this.parts.has(name)) throw new Error(`shuffle ${name} takes rows or encoded slices, not both`);
+    if (rows === 0) return;
+    // One object per (dataset, bucket, producer): a second slice would overwrite the first.
+    if (this.encoders.some(([n, b]) => n === name && b === bucket))
+      throw new Error(`shuffle ${name} has a slice for bucket ${bucket} already`);
+    this.encoders.push([name, bucket, encode]);
+    this.counts[name] = (this.counts[name] ?? 0) + rows;
   }
 
   /** Rows added per dataset (written or not: write() lets go of the rows as it encodes them). */
@@ -38,18 +56,27 @@ export class Shuffle {
 
   /** Writes one Arrow IPC object per non-empty (dataset, bucket); returns the bytes written. */
   async write(store: ObjectStore, runId: string, producer: string): Promise<number> {
-    const slices: [ShuffleName, number][] = [];
+    const slices: [ShuffleName, number, () => Uint8Array][] = [...this.encoders];
     for (const [name, byBucket] of this.parts) {
       byBucket.forEach((rows, b) => {
-        if (rows.length > 0) slices.push([name, b]);
+        if (rows.length === 0) return;
+        slices.push([
+          name,
+          b,
+          // The rows are let go of as they are encoded: read here, not captured.
+          () => {
+            const slice = byBucket[b] as Row[];
+            byBucket[b] = [];
+            return encodeIpc(SHUFFLE_COLUMNS[name], slice);
+          },
+        ]);
       });
     }
+    this.encoders.length = 0;
     let bytes = 0;
     // Encoded as the writes go, so that only the slices in flight are held twice.
-    await forEachLimited(slices, STORAGE_CONCURRENCY, async ([name, b]) => {
-      const byBucket = this.parts.get(name) as Row[][];
-      const body = encodeIpc(SHUFFLE_COLUMNS[name], byBucket[b] as Row[]);
-      byBucket[b] = [];
+    await forEachLimited(slices, STORAGE_CONCURRENCY, async ([name, b, encode]) => {
+      const body = encode();
       bytes += body.length;
       await store.put(shuffleKey(runId, name, b, producer), body);
     });
@@ -73,6 +100,15 @@ export async function readBucket(
 ): Promise<Row[]> {
   return (await readSlices(store, runId, name, bucket, counts, decodeIpc)).flat();
 }
+
+/** Each producer's slice of one bucket of one dataset as stored (Arrow IPC), for ArrowRows. */
+export const readBucketBodies = (
+  store: ObjectStore,
+  runId: string,
+  name: ShuffleName,
+  bucket: number,
+  counts: ReadCounts,
+): Promise<Uint8Array[]> => readSlices(store, runId, name, bucket, counts, (body) => body);
 
 /** One column of one bucket of one dataset, from all producers, as readBucket's rows would hold it. */
 export async function readBucketColumn(

@@ -1,5 +1,5 @@
 /** The reducers' pure transforms: hashing, precedence, dedupe, and the songplays join. */
-import type { Row } from './columnar.ts';
+import type { Row, Value } from './columnar.ts';
 import { partitionPath } from './keys.ts';
 
 /** FNV-1a over UTF-16 code units: a stable bucket for a key on every machine and run. */
@@ -62,6 +62,15 @@ export function byPrecedence(a: Row, b: Row): number {
   );
 }
 
+/** byPrecedence between row numbers i and j of provenance columns (rows as columns). */
+export const precedenceOf =
+  (missing: ArrayLike<Value>, src: ArrayLike<Value>, line: ArrayLike<Value>) =>
+  (i: number, j: number): number =>
+    byPrecedence(
+      { missing: missing[i] as number, src: src[i] as string, line: line[i] as number },
+      { missing: missing[j] as number, src: src[j] as string, line: line[j] as number },
+    );
+
 /** Users: the latest event by ts wins; precedence breaks ties. */
 export const byLatest = (a: Row, b: Row): number => (b.ts as number) - (a.ts as number) || byPrecedence(a, b);
 
@@ -75,35 +84,56 @@ export function dedupeBySource(
   key: string,
   compare: (a: Row, b: Row) => number,
 ): { kept: Row[]; winners: Row[] } {
-  const groups = new Map<unknown, Row | Row[]>();
-  for (const row of rows) {
-    const k = row[key];
+  const at = (i: number) => rows[i] as Row;
+  const { kept, winners } = dedupeRows(
+    rows.length,
+    (i) => at(i)[key],
+    (i) => at(i).src,
+    (i, j) => compare(at(i), at(j)),
+  );
+  return { kept: Array.from(kept, at), winners: Array.from(winners, at) };
+}
+
+/**
+ * dedupeBySource over row numbers 0 to n - 1 (of columns, not row objects), by the rows' key and source: the row
+ * numbers kept and the winners, in the same order.
+ */
+export function dedupeRows(
+  n: number,
+  keyOf: (i: number) => unknown,
+  srcOf: (i: number) => unknown,
+  compare: (i: number, j: number) => number,
+): { kept: Int32Array; winners: Int32Array } {
+  const groups = new Map<unknown, number | number[]>();
+  for (let i = 0; i < n; i++) {
+    const k = keyOf(i);
     const group = groups.get(k);
-    if (group === undefined) groups.set(k, row);
-    else if (Array.isArray(group)) group.push(row);
-    else groups.set(k, [group, row]);
+    if (group === undefined) groups.set(k, i);
+    else if (typeof group === 'number') groups.set(k, [group, i]);
+    else group.push(i);
   }
-  const kept: Row[] = [];
-  const winners: Row[] = [];
+  const kept: number[] = [];
+  const winners = new Int32Array(groups.size);
+  let w = 0;
   for (const group of groups.values()) {
-    if (!Array.isArray(group)) {
+    if (typeof group === 'number') {
       kept.push(group);
-      winners.push(group);
+      winners[w++] = group;
       continue;
     }
-    const bySource = new Map<unknown, Row>();
-    for (const row of group) {
-      const current = bySource.get(row.src);
-      if (current === undefined || compare(row, current) < 0) bySource.set(row.src, row);
+    const bySource = new Map<unknown, number>();
+    for (const i of group) {
+      const current = bySource.get(srcOf(i));
+      if (current === undefined || compare(i, current) < 0) bySource.set(srcOf(i), i);
     }
-    let best: Row | undefined;
-    for (const row of bySource.values()) {
-      kept.push(row);
-      if (best === undefined || compare(row, best) < 0) best = row;
+    let best = -1;
+    for (const i of bySource.values()) {
+      kept.push(i);
+      if (best < 0 || compare(i, best) < 0) best = i;
     }
-    winners.push(best as Row);
+    winners[w++] = best;
   }
-  return { kept, winners };
+  return { kept: Int32Array.from(kept), winners };
 }
 
 /** Order of two column values: numbers before texts, nulls last; texts by UTF-16 code units. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
-import { decodeIpc, encodeIpc, encodeParquet, type Row } from '../../shared/columnar.ts';
+import { ArrowRows, decodeIpc, encodeIpc, encodeParquet, type Row } from '../../shared/columnar.ts';
 import type { TableName } from '../../shared/config.ts';
 import { SHUFFLES } from '../../shared/keys.ts';
 import { type Column, type ColumnKind, SHUFFLE_COLUMNS, TABLE_COLUMNS } from '../../shared/schemas.ts';
@@ -164,6 +164,137 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     // Assess
     assert.equal(back.length, 20_000);
     assert.deepEqual(back, rows);
+  });
+});
+
+describe('ArrowRows: picked rows of IPC slices copied into new IPC as bytes', () => {
+  /** Events of one slice: `distinct` sets how many different locations it has (many: a plain text column). */
+  const eventSlice = (from: number, n: number, distinct: number): Row[] =>
+    Array.from({ length: n }, (_, k) => {
+      const i = from + k;
+      return {
+        songplay_id: i % 11 === 0 ? null : `id-${i}-Zoë`,
+        start_time: i % 13 === 0 ? null : 1541106106796 + i * 1000 - 2 ** 40,
+        user_id: String(i % 40),
+        level: i % 3 === 0 ? 'paid' : 'free',
+        song: i % 9 === 0 ? '' : `Song ${i} 東京 🎵`.repeat(1 + (i % 30)),
+        artist: i % 5 === 0 ? null : `Artist ${i % 7}`,
+        length: i % 17 === 0 ? null : 200.5 + i,
+        session_id: 2 ** 33 + i,
+        location: i % 8 === 0 ? null : `Place ${i % distinct}, Zoë`,
+        user_agent: `"Mozilla/5.0 (${i % 2})"`,
+        missing: i % 2,
+        src: `log_data/2018/11/2018-11-0${i % 3}-events.json`,
+        line: i % 19 === 0 ? null : i + 1,
+      };
+    });
+
+  test('picks in any order, repeated, across slices: rows equal to the picked rows, columns read out equal', () => {
+    // Prepare: three slices; the third has too many locations for a dictionary, so that column is mixed
+    const columns = SHUFFLE_COLUMNS.events;
+    const slices = [eventSlice(0, 700, 5), eventSlice(700, 300, 3), eventSlice(1000, 600, 600)];
+    const all = slices.flat();
+    const rows = new ArrowRows(slices.map((s) => encodeIpc(columns, s)));
+    const picks = Int32Array.from({ length: 900 }, (_, k) => (k * 7919) % all.length);
+
+    // Act
+    const back = decodeIpc(rows.encodeIpc(columns, picks));
+    const plays = decodeIpc(rows.encodeIpc(SHUFFLE_COLUMNS.plays, picks.subarray(0, 50)));
+
+    // Assess
+    assert.equal(rows.length, 1600);
+    assert.deepEqual([rows.streamRows(0), rows.streamRows(2)], [700, 600]);
+    assert.deepEqual(
+      back,
+      Array.from(picks, (i) => all[i]),
+    );
+    assert.deepEqual(
+      plays,
+      Array.from(picks.subarray(0, 50), (i) =>
+        Object.fromEntries(namesOf(SHUFFLE_COLUMNS.plays).map((c) => [c, (all[i] as Row)[c]])),
+      ),
+    );
+    for (const c of ['songplay_id', 'start_time', 'location', 'src', 'line']) {
+      assert.deepEqual(
+        rows.values(c),
+        all.map((r) => r[c]),
+      );
+    }
+  });
+
+  test('a repeated column stays a dictionary (merged) when every slice has one, plain text when mixed', () => {
+    // Prepare
+    const columns = SHUFFLE_COLUMNS.events;
+    const dictionaries = new ArrowRows([
+      encodeIpc(columns, eventSlice(0, 400, 5)),
+      encodeIpc(columns, eventSlice(400, 400, 9)),
+    ]);
+    const mixed = new ArrowRows([
+      encodeIpc(columns, eventSlice(0, 400, 5)),
+      encodeIpc(columns, eventSlice(400, 400, 400)),
+    ]);
+    const picks = Int32Array.from({ length: 800 }, (_, i) => 799 - i);
+
+    // Act
+    const typeOf = (rows: ArrowRows, name: string) =>
+      String(arrow.tableFromIPC(rows.encodeIpc(columns, picks)).schema.fields.find((f) => f.name === name)?.type);
+
+    // Assess: 5 and 9 places merge into one dictionary of 9 (the first 5 are shared)
+    assert.equal(typeOf(dictionaries, 'location'), 'Dictionary<Int32, Utf8>');
+    const location = arrow.tableFromIPC(dictionaries.encodeIpc(columns, picks)).getChild('location');
+    assert.equal(location?.data[0]?.dictionary?.length, 9);
+    assert.equal(typeOf(mixed, 'location'), 'Utf8');
+    assert.equal(typeOf(mixed, 'src'), 'Dictionary<Int32, Utf8>');
+  });
+
+  test('a slice without a column (older state) gives nulls; another layout of a column goes through its values', () => {
+    // Prepare: an older slice without `line`, and one whose `missing` is a float and `src` plain text
+    const columns = SHUFFLE_COLUMNS.events;
+    const current = eventSlice(0, 30, 4);
+    const older = eventSlice(30, 20, 4);
+    const olderColumns = columns.filter((c) => c.name !== 'line');
+    const other = eventSlice(50, 10, 4);
+    const otherTable = arrow.tableFromIPC(encodeIpc(columns, other));
+    const otherBytes = arrow.tableToIPC(
+      new arrow.Table({
+        ...Object.fromEntries(columns.map((c) => [c.name, otherTable.getChild(c.name) as arrow.Vector])),
+        missing: arrow.vectorFromArray(
+          other.map((r) => r.missing as number),
+          new arrow.Float64(),
+        ),
+        src: arrow.vectorFromArray(
+          other.map((r) => r.src as string),
+          new arrow.Utf8(),
+        ),
+      }),
+      'stream',
+    );
+    const rows = new ArrowRows([encodeIpc(columns, current), encodeIpc(olderColumns, older), otherBytes]);
+    const picks = Int32Array.from({ length: 60 }, (_, i) => (i * 37) % 60);
+    const expected = [...current, ...older.map((r) => ({ ...r, line: null })), ...other];
+
+    // Act
+    const back = decodeIpc(rows.encodeIpc(columns, picks));
+
+    // Assess
+    assert.deepEqual(
+      back,
+      Array.from(picks, (i) => expected[i]),
+    );
+    assert.deepEqual(
+      rows.values('line').slice(28, 52),
+      expected.slice(28, 52).map((r) => r.line),
+    );
+  });
+
+  test('no picks give a stream of the declared columns and no rows', () => {
+    const rows = new ArrowRows([encodeIpc(SHUFFLE_COLUMNS.events, eventSlice(0, 10, 2))]);
+    const table = arrow.tableFromIPC(rows.encodeIpc(SHUFFLE_COLUMNS.plays, new Int32Array(0)));
+    assert.equal(table.numRows, 0);
+    assert.deepEqual(
+      table.schema.fields.map((f) => f.name),
+      namesOf(SHUFFLE_COLUMNS.plays),
+    );
   });
 });
 
