@@ -407,6 +407,14 @@ export class ArrowRows {
     return out;
   }
 
+  /** The picked rows as row objects of the given columns (null where a stream lacks one). */
+  rows(columns: readonly Column[], picks: Int32Array): Row[] {
+    const names = columns.map((c) => c.name);
+    const values = names.map((name) => this.values(name));
+    const make = rowMaker(names);
+    return Array.from(picks, (i) => make(values, i));
+  }
+
   /** Arrow IPC stream bytes of the picked rows (row numbers, in output order), with the given columns. */
   encodeIpc(columns: readonly Column[], picks: Int32Array): Uint8Array {
     const n = picks.length;

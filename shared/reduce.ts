@@ -9,16 +9,7 @@
 
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import {
-  ArrowRows,
-  decodeIpc,
-  encodeIpc,
-  encodeIpcColumns,
-  encodeParquetColumns,
-  type Row,
-  readColumns,
-  type Value,
-} from './columnar.ts';
+import { ArrowRows, encodeIpcColumns, encodeParquetColumns, type Row, readColumns, type Value } from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
 import { fingerprintRows } from './fingerprints.ts';
 import { bucketInsights, type Insights } from './insights.ts';
@@ -42,13 +33,13 @@ import {
   bucketOf,
   byLatest,
   byPrecedence,
-  dedupeBySource,
+  compareColumns,
   dedupeRows,
   joinShuffleKey,
   joinSongplays,
   orderRows,
+  PRECEDENCE_COLUMNS,
   partitionBucket,
-  precedenceOf,
   sortedDistinct,
 } from './transform.ts';
 
@@ -139,38 +130,24 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   };
   let reread: Set<string> | undefined;
   /**
-   * This run's rows of a dataset merged with the lake's state: the state's rows from objects this run read again
-   * are dropped (a changed object replaces its old records), then the best row per (key, object) is kept: the new
-   * state, the same rows a full run over every loaded object would reduce. Returns the best of those per key.
+   * This run's rows of a dataset merged with the lake's state, on their Arrow buffers: the state's rows from
+   * objects this run read again are dropped (a changed object replaces its old records), then the best row per
+   * (key, object) is kept: the new state, the same rows a full run over every loaded object would reduce, copied
+   * into its IPC as bytes. Returns the rows and the row numbers of the best of those per key. `compared`: the
+   * columns `compare` reads.
    */
-  const merged = async (name: StateDataset, key: string, compare: (a: Row, b: Row) => number): Promise<Row[]> => {
-    let rows = await input(name);
-    if (run.baseline) {
-      reread ??= await readInputKeys(store, run.runId);
-      const old = await readState(store, run.baseline, name, bucket, counts);
-      stats.rowsIn += old.length;
-      rows = old.filter((r) => !(reread as Set<string>).has(r.src as string)).concat(rows);
-    }
-    const { kept, winners } = dedupeBySource(rows, key, compare);
-    if (kept.length > 0) {
-      const body = encodeIpc(SHUFFLE_COLUMNS[name], kept);
-      started(store.put(stateRecordsKey(run.runId, name, bucket), body));
-      stats.stateBytes += body.length;
-    }
-    return winners;
-  };
-
-  /**
-   * merged() of the events, on their Arrow buffers: the state's records are written as bytes copied from the
-   * input. Returns the input and the row numbers of the best play per id.
-   */
-  const mergedEvents = async (): Promise<{ rows: ArrowRows; picked: Int32Array }> => {
-    const bodies = await readBucketBodies(store, run.runId, 'events', bucket, counts);
-    const old = run.baseline ? await readStateBody(store, run.baseline, 'events', bucket, counts) : undefined;
+  const merged = async (
+    name: StateDataset,
+    key: string,
+    compare: (a: Row, b: Row) => number,
+    compared: readonly string[],
+  ): Promise<{ rows: ArrowRows; picked: Int32Array }> => {
+    const bodies = await readBucketBodies(store, run.runId, name, bucket, counts);
+    const old = run.baseline ? await readStateBody(store, run.baseline, name, bucket, counts) : undefined;
     const rows = new ArrowRows(old ? [old, ...bodies] : bodies);
     stats.rowsIn += rows.length;
     const src = rows.values('src');
-    // The state's rows (the first stream) from objects this run read again give way to their new records.
+    // The state's rows are the first stream's.
     let live = Int32Array.from({ length: rows.length }, (_, i) => i);
     if (old) {
       reread ??= await readInputKeys(store, run.runId);
@@ -178,23 +155,33 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       const oldRows = rows.streamRows(0);
       live = live.filter((i) => i >= oldRows || !stale.has(src[i] as string));
     }
-    const ids = rows.values('songplay_id');
-    const precedence = precedenceOf(rows.values('missing'), src, rows.values('line'));
+    const keys = rows.values(key);
+    const order = compareColumns(compare, Object.fromEntries(compared.map((c) => [c, rows.values(c)])));
     const { kept, winners } = dedupeRows(
       live.length,
-      (p) => ids[live[p] as number],
+      (p) => keys[live[p] as number],
       (p) => src[live[p] as number],
-      (p, q) => precedence(live[p] as number, live[q] as number),
+      (p, q) => order(live[p] as number, live[q] as number),
     );
     if (kept.length > 0) {
       const body = rows.encodeIpc(
-        SHUFFLE_COLUMNS.events,
+        SHUFFLE_COLUMNS[name],
         kept.map((p) => live[p] as number),
       );
-      started(store.put(stateRecordsKey(run.runId, 'events', bucket), body));
+      started(store.put(stateRecordsKey(run.runId, name, bucket), body));
       stats.stateBytes += body.length;
     }
     return { rows, picked: winners.map((p) => live[p] as number) };
+  };
+  /** merged()'s winners as row objects: for the dimensions other than time, far fewer rows than the events. */
+  const mergedRows = async (
+    name: StateDataset,
+    key: string,
+    compare: (a: Row, b: Row) => number,
+    compared: readonly string[],
+  ): Promise<Row[]> => {
+    const { rows, picked } = await merged(name, key, compare, compared);
+    return rows.rows(SHUFFLE_COLUMNS[name], picked);
   };
 
   if (phase === 'dimensions') {
@@ -213,10 +200,10 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     };
     const finishedRows = (table: DimensionTable, rows: Row[]): void =>
       finished(table, readColumns(TABLE_COLUMNS[table], rows), (i) => rows[i] as Row);
-    const songs = await merged('songs', 'song_id', byPrecedence);
+    const songs = await mergedRows('songs', 'song_id', byPrecedence, PRECEDENCE_COLUMNS);
     finishedRows('songs', songs);
-    finishedRows('artists', await merged('artists', 'artist_id', byPrecedence));
-    finishedRows('users', await merged('users', 'user_id', byLatest));
+    finishedRows('artists', await mergedRows('artists', 'artist_id', byPrecedence, PRECEDENCE_COLUMNS));
+    finishedRows('users', await mergedRows('users', 'user_id', byLatest, ['ts', ...PRECEDENCE_COLUMNS]));
     // Re-shuffle on the join key: the winners only, so the join sees the same song as the songs table.
     for (const s of songs) {
       if (s.title === null || s.artist_name === null) continue;
@@ -232,7 +219,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     }
     // The events, the most rows by far, stay in their Arrow buffers: only the columns that decide the dedupe,
     // the time table and the join key are read out; the state's records and the plays are copied as bytes.
-    const { rows, picked } = await mergedEvents();
+    const { rows, picked } = await merged('events', 'songplay_id', byPrecedence, PRECEDENCE_COLUMNS);
     // The time table is the plays' distinct start times (plays with one id share their ts): distinct here, and
     // again in the facts phase, where the times of one partition from every bucket meet. Only the start time
     // travels; its partition's reducer works out the other columns again from it.
@@ -287,18 +274,6 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
 
 /** The datasets kept as lake state between runs. */
 type StateDataset = 'songs' | 'artists' | 'users' | 'events';
-
-/** One bucket of a state dataset (empty when that version holds none). */
-async function readState(
-  store: ObjectStore,
-  version: string,
-  name: StateDataset,
-  bucket: number,
-  counts: ReadCounts,
-): Promise<Row[]> {
-  const body = await readStateBody(store, version, name, bucket, counts);
-  return body ? decodeIpc(body) : [];
-}
 
 /** One bucket of a state dataset as stored (Arrow IPC), or undefined when that version holds none. */
 async function readStateBody(

@@ -8,8 +8,9 @@ import {
   bucketOf,
   byLatest,
   byPrecedence,
+  compareColumns,
   DURATION_TOLERANCE,
-  dedupeBySource,
+  dedupeRows,
   joinShuffleKey,
   joinSongplays,
   orderRows,
@@ -209,7 +210,47 @@ describe('byLatest', () => {
   });
 });
 
-describe('dedupeBySource', () => {
+/** dedupeRows over row objects: the rows kept and the winners. */
+function dedupeBySource(rows: readonly Row[], key: string, compare: (a: Row, b: Row) => number) {
+  const at = (i: number) => rows[i] as Row;
+  const { kept, winners } = dedupeRows(
+    rows.length,
+    (i) => at(i)[key],
+    (i) => at(i).src,
+    (i, j) => compare(at(i), at(j)),
+  );
+  return { kept: Array.from(kept, at), winners: Array.from(winners, at) };
+}
+
+describe('compareColumns', () => {
+  test('compares row numbers of columns as the comparator compares the rows they make', () => {
+    // Prepare: 200 seeded-random rows as columns, and as rows
+    const random = mulberry32(5);
+    const rows: Row[] = Array.from({ length: 200 }, () => ({
+      ts: 1000 * Math.floor(random() * 3),
+      missing: Math.floor(random() * 2),
+      src: `log_data/${Math.floor(random() * 3)}`,
+      line: Math.floor(random() * 4),
+    }));
+    const columns = Object.fromEntries(['ts', 'missing', 'src', 'line'].map((c) => [c, rows.map((r) => r[c] ?? null)]));
+
+    // Act
+    const order = compareColumns(byLatest, columns);
+
+    // Assess: the same sign for every pair, and each sign occurs
+    const signs = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      for (let j = 0; j < 200; j++) {
+        const sign = Math.sign(order(i, j));
+        assert.equal(sign, Math.sign(byLatest(rows[i] as Row, rows[j] as Row)), `rows ${i} and ${j}`);
+        signs.add(sign);
+      }
+    }
+    assert.deepEqual([...signs].sort(), [-1, 0, 1]);
+  });
+});
+
+describe('dedupeRows', () => {
   /** 2,000 seeded-random rows over 100 keys and 5 sources (src and line unique per row). */
   const randomRows = (seed: number): Row[] => {
     const random = mulberry32(seed);
