@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
-import { arrowSchema, type Column } from './schemas.ts';
+import { arrowSchema, arrowType, type Column } from './schemas.ts';
 
 /** A row: column name to plain value. */
 export type Row = Record<string, string | number | null>;
@@ -407,6 +407,14 @@ export class ArrowRows {
     return out;
   }
 
+  /**
+   * A column's values at the given row numbers, in their order: copied in that order as bytes first, then
+   * decoded in one pass (gathering decoded values instead chased a pointer per value: twice as slow).
+   */
+  valuesAt(column: Column, picks: ArrayLike<number>): (string | number | null)[] {
+    return readColumn(this.gather(column, arrowType(column.kind), this.locate(picks)));
+  }
+
   /** The picked rows as row objects of the given columns (null where a stream lacks one). */
   rows(columns: readonly Column[], picks: Int32Array): Row[] {
     const names = columns.map((c) => c.name);
@@ -420,7 +428,18 @@ export class ArrowRows {
     const n = picks.length;
     const declared = arrowSchema(columns);
     if (n === 0) return arrow.tableToIPC(new arrow.Table(declared), 'stream');
-    // Each pick's batch and row in it, shared by the columns.
+    const picked = this.locate(picks);
+    const children = columns.map((c, j) => this.gather(c, (declared.fields[j] as arrow.Field).type, picked));
+    const schema = new arrow.Schema(
+      columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
+    );
+    const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
+    return arrow.tableToIPC(new arrow.Table(schema, new arrow.RecordBatch(schema, data)), 'stream');
+  }
+
+  /** Each pick's batch and row in it. */
+  private locate(picks: ArrayLike<number>): { chunk: Int32Array; row: Int32Array } {
+    const n = picks.length;
     const picked = { chunk: new Int32Array(n), row: new Int32Array(n) };
     for (let p = 0; p < n; p++) {
       const r = picks[p] as number;
@@ -428,21 +447,18 @@ export class ArrowRows {
       picked.chunk[p] = k;
       picked.row[p] = r - (this.starts[k] as number);
     }
-    const children = columns.map((c, j) => {
-      const chunks = this.batches.map((b) => chunkOf(b, c.name));
-      const type = (declared.fields[j] as arrow.Field).type;
-      const copied = gatherBytes(c, type, chunks, picked);
-      if (copied) return copied;
-      // Any other layout (another writer's types): through JS values, as encodeIpc would build them.
-      const decoded = chunks.map((data) => (data ? readColumn(data) : null));
-      const values = Array.from(picks, (_, p) => decoded[picked.chunk[p] as number]?.[picked.row[p] as number] ?? null);
-      return (c.repeated ? dictionaryColumn(values) : undefined) ?? buildColumn(c, type, values);
-    });
-    const schema = new arrow.Schema(
-      columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
-    );
-    const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
-    return arrow.tableToIPC(new arrow.Table(schema, new arrow.RecordBatch(schema, data)), 'stream');
+    return picked;
+  }
+
+  /** The picked rows of one column as Arrow data of its declared type (a dictionary for repeated text). */
+  private gather(column: Column, type: arrow.DataType, picked: { chunk: Int32Array; row: Int32Array }): arrow.Data {
+    const chunks = this.batches.map((b) => chunkOf(b, column.name));
+    const copied = gatherBytes(column, type, chunks, picked);
+    if (copied) return copied;
+    // Any other layout (another writer's types): through JS values, as encodeIpc would build them.
+    const decoded = chunks.map((data) => (data ? readColumn(data) : null));
+    const values = Array.from(picked.chunk, (k, p) => decoded[k]?.[picked.row[p] as number] ?? null);
+    return (column.repeated ? dictionaryColumn(values) : undefined) ?? buildColumn(column, type, values);
   }
 }
 

@@ -3,7 +3,7 @@
  * them per bucket and Commit merges them; top songs merge exactly because all plays of a song share a join-key
  * bucket.
  */
-import type { Row } from './columnar.ts';
+import type { Row, Value } from './columnar.ts';
 
 /** How many top songs a report shows. */
 export const TOP_SONGS = 10;
@@ -32,16 +32,22 @@ const bump = (counts: Record<string, number>, key: unknown): void => {
   counts[k] = (counts[k] ?? 0) + 1;
 };
 
-/** Aggregates of one bucket's songplays (with the songs they matched) and users. */
-export function bucketInsights(songplays: readonly Row[], songs: readonly Row[], users: readonly Row[]): Insights {
+/** Aggregates of one bucket's songplays (the columns read, with the songs they matched) and users. */
+export function bucketInsights(
+  songplays: { start_time: ArrayLike<Value>; level: ArrayLike<Value>; song_id: ArrayLike<Value> },
+  songs: readonly Row[],
+  users: readonly Row[],
+): Insights {
   const out = emptyInsights();
   const plays = new Map<string, number>();
-  for (const p of songplays) {
-    (out.playsByHour[new Date(p.start_time as number).getUTCHours()] as number)++;
-    bump(out.playsByLevel, p.level);
-    if (p.song_id !== null) {
+  const { start_time, level, song_id } = songplays;
+  for (let i = 0; i < start_time.length; i++) {
+    (out.playsByHour[new Date(start_time[i] as number).getUTCHours()] as number)++;
+    bump(out.playsByLevel, level[i]);
+    const id = song_id[i];
+    if (id != null) {
       out.matchedPlays++;
-      plays.set(p.song_id as string, (plays.get(p.song_id as string) ?? 0) + 1);
+      plays.set(id as string, (plays.get(id as string) ?? 0) + 1);
     }
   }
   for (const u of users) bump(out.usersByLevel, u.level);

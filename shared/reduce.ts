@@ -36,11 +36,11 @@ import {
   compareColumns,
   dedupeRows,
   joinShuffleKey,
-  joinSongplays,
-  orderRows,
+  matchSongs,
   PRECEDENCE_COLUMNS,
   partitionBucket,
   sortedDistinct,
+  sortOrder,
 } from './transform.ts';
 
 /** The reduce phases, in order. */
@@ -124,10 +124,22 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     started(store.put(stateDigestKey(run.runId, table, bucket), digest));
     stats.stateBytes += digest.length;
   };
-  const write = (table: TableName, rows: Row[]): void => {
-    const ordered = orderRows(rows, FILE_ORDER[table] ?? [(TABLE_COLUMNS[table][0] as Column).name]);
-    writeColumns(table, readColumns(TABLE_COLUMNS[table], ordered), ordered.length);
+  /** Writes a table given as its columns (TABLE_COLUMNS order) with rows in any order: sorted to FILE_ORDER. */
+  const writeUnordered = (table: TableName, values: readonly ArrayLike<Value>[], n: number): void => {
+    const columns = TABLE_COLUMNS[table];
+    const by = FILE_ORDER[table] ?? [(columns[0] as Column).name];
+    const order = sortOrder(
+      n,
+      by.map((name) => values[columns.findIndex((c) => c.name === name)] as ArrayLike<Value>),
+    );
+    writeColumns(
+      table,
+      values.map((v) => pick(v, order)),
+      n,
+    );
   };
+  const write = (table: TableName, rows: Row[]): void =>
+    writeUnordered(table, readColumns(TABLE_COLUMNS[table], rows), rows.length);
   let reread: Set<string> | undefined;
   /**
    * This run's rows of a dataset merged with the lake's state, on their Arrow buffers: the state's rows from
@@ -247,8 +259,20 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     stats.rowsOut = Object.values(next.rowCounts()).reduce((n, c) => n + c, 0);
   } else {
     const songkeys = await input('songkeys');
-    const songplays = joinSongplays(await input('plays'), songkeys);
-    write('songplays', songplays);
+    // The plays stay in their Arrow buffers and become columns, never row objects (there are as many as events).
+    const plays = new ArrowRows(await readBucketBodies(store, run.runId, 'plays', bucket, counts));
+    stats.rowsIn += plays.length;
+    // In file order from the start: the other columns are read out in it.
+    const order = sortOrder(
+      plays.length,
+      FILE_ORDER.songplays.map((name) => plays.values(name)),
+    );
+    const inOrder = (name: string) => plays.valuesAt(PLAY_COLUMNS[name] as Column, order);
+    const matched = matchSongs(inOrder('song'), inOrder('artist'), inOrder('length'), songkeys);
+    const songplays = TABLE_COLUMNS.songplays.map(({ name }) =>
+      name === 'song_id' || name === 'artist_id' ? matched[name] : inOrder(name),
+    );
+    writeColumns('songplays', songplays, plays.length);
     const users = await input('dim-users');
     write('users', users);
     for (const table of ['songs', 'artists'] as const) write(table, await input(`dim-${table}`));
@@ -260,7 +284,12 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       TABLE_COLUMNS.time.map((c) => times[c.name as keyof typeof times]),
       times.start_time.length,
     );
-    stats.insights = bucketInsights(songplays, songkeys, users);
+    const column = (name: string) => songplays[TABLE_COLUMNS.songplays.findIndex((c) => c.name === name)] as Value[];
+    stats.insights = bucketInsights(
+      { start_time: column('start_time'), level: column('level'), song_id: matched.song_id },
+      songkeys,
+      users,
+    );
   }
   await Promise.all(writes);
   stats.rowsOut += Object.values(stats.tables).reduce((n, t) => n + t.rows, 0);
@@ -364,6 +393,16 @@ function partitionReader(
   };
 }
 
+/** The plays' columns by name. */
+const PLAY_COLUMNS = Object.fromEntries(SHUFFLE_COLUMNS.plays.map((c) => [c.name, c]));
+
+/** A column's values at the given row numbers, in their order. */
+function pick(values: ArrayLike<Value>, order: Uint32Array): Value[] {
+  const out: Value[] = [];
+  for (let i = 0; i < order.length; i++) out.push(values[order[i] as number]);
+  return out;
+}
+
 /** Whether two rows' partition values are the same, value by value. */
 function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -372,7 +411,9 @@ function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
 
 /** Row order in a table's files: songplays by time, ties by id (pages and row groups then hold narrow time ranges,
  * which readers skip for a time filter); the others by key. */
-const FILE_ORDER: Partial<Record<TableName, readonly string[]>> = { songplays: ['start_time', 'songplay_id'] };
+const FILE_ORDER: Partial<Record<TableName, readonly string[]>> & { songplays: readonly string[] } = {
+  songplays: ['start_time', 'songplay_id'],
+};
 
 /**
  * Encodes one Parquet file per partition (partition columns moved into the path) and starts its write, handed to

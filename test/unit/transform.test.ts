@@ -12,7 +12,7 @@ import {
   DURATION_TOLERANCE,
   dedupeRows,
   joinShuffleKey,
-  joinSongplays,
+  matchSongs,
   orderRows,
   partitionBucket,
   sortedDistinct,
@@ -391,8 +391,22 @@ describe('sortedDistinct', () => {
   });
 });
 
-describe('joinSongplays', () => {
+describe('matchSongs', () => {
   const SONGPLAY_COLUMNS = TABLE_COLUMNS.songplays.map((c) => c.name);
+
+  /** Songplays rows of plays as the facts reducer writes them: the plays' columns and each one's match. */
+  const joinSongplays = (plays: readonly Row[], songs: readonly Row[]): Row[] => {
+    const column = (name: string) => plays.map((p) => p[name] ?? null);
+    const matched = matchSongs(column('song'), column('artist'), column('length'), songs);
+    return plays.map((p, i) =>
+      Object.fromEntries(
+        SONGPLAY_COLUMNS.map((c) => [
+          c,
+          c === 'song_id' || c === 'artist_id' ? (matched[c][i] ?? null) : (p[c] ?? null),
+        ]),
+      ),
+    );
+  };
 
   const song = (song_id: string, duration: number, over: Partial<Row> = {}): Row => ({
     song_id,
