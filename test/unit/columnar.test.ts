@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
-import { ArrowRows, decodeIpc, encodeIpc, encodeParquet, type Row } from '../../shared/columnar.ts';
+import { ArrowRows, decodeIpc, decodeIpcColumns, encodeIpc, encodeParquet, type Row } from '../../shared/columnar.ts';
 import type { TableName } from '../../shared/config.ts';
 import { SHUFFLES } from '../../shared/keys.ts';
 import { type Column, type ColumnKind, SHUFFLE_COLUMNS, TABLE_COLUMNS } from '../../shared/schemas.ts';
@@ -141,6 +141,21 @@ describe('Arrow IPC round trip (the shuffle)', () => {
   test('a column named __proto__ is refused, not read from the prototype', () => {
     const columns: Column[] = [{ name: '__proto__', kind: 'utf8' }];
     assert.throws(() => encodeIpc(columns, [{ x: 'a' }]), /__proto__ cannot be read or written/);
+  });
+
+  test('int64 beyond 2^53 reads back as Number(bigint) rounds it', () => {
+    // Prepare: values another writer may hold, odd ones that a double cannot hold exactly
+    const big = [2n ** 60n + 1n, -(2n ** 62n) - 3n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), -1n, 2n ** 32n - 1n];
+    const bytes = arrow.tableToIPC(new arrow.Table({ v: arrow.makeVector(BigInt64Array.from(big)) }), 'stream');
+
+    // Act
+    const back = decodeIpcColumns(bytes).get('v');
+
+    // Assess
+    assert.deepEqual(
+      back,
+      big.map((v) => Number(v)),
+    );
   });
 
   test('no rows round-trip to no rows', () => {
