@@ -141,18 +141,6 @@ function compareValues(a: unknown, b: unknown): number {
 }
 
 /**
- * Rows ordered by columns, the first deciding and the next ones breaking ties (nulls last): sortOrder over the
- * rows' values.
- */
-export function orderRows(rows: readonly Row[], columns: readonly string[]): Row[] {
-  const order = sortOrder(
-    rows.length,
-    columns.map((c) => rows.map((r) => r[c])),
-  );
-  return Array.from(order, (i) => rows[i] as Row);
-}
-
-/**
  * The order of rows given as columns (each an array of the rows' values), the first deciding and the next ones
  * breaking ties (nulls last), then row number: row numbers in order. An index is sorted by the first column's
  * values (as numbers in a typed array when they all are): a comparator over row objects cost 4 times as much on

@@ -1,4 +1,4 @@
-// Unit tests of shared/transform.ts: the shuffle hash, precedence, dedupe, sortedDistinct and the songplays join
+// Unit tests of shared/transform.ts: the shuffle hash, precedence, dedupe, sort order, sortedDistinct and the songplays join
 // (docs/contract.md, "Precedence", "The join").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -13,9 +13,9 @@ import {
   dedupeRows,
   joinShuffleKey,
   matchSongs,
-  orderRows,
   partitionBucket,
   sortedDistinct,
+  sortOrder,
 } from '../../shared/transform.ts';
 import { mulberry32 } from '../support/chunks.ts';
 
@@ -623,7 +623,17 @@ describe('joinShuffleKey', () => {
   });
 });
 
-describe('orderRows', () => {
+describe('sortOrder', () => {
+  /** Rows in the order sortOrder gives for their values of the columns. */
+  const orderRows = (rows: readonly Row[], columns: readonly string[]): Row[] =>
+    Array.from(
+      sortOrder(
+        rows.length,
+        columns.map((c) => rows.map((r) => r[c])),
+      ),
+      (i) => rows[i] as Row,
+    );
+
   const ids = (rows: Row[]) => rows.map((r) => r.id);
 
   test('numbers: by the first column, ties by the next, then by arrival; the input is left as it was', () => {
