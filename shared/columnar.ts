@@ -596,10 +596,9 @@ function gatherBytes(
     const src = bytes[k] as Uint8Array;
     const from = o[e] as number;
     const to = o[(at[q - 1] as number) + 1] as number;
-    let w = valueOffsets[p] as number;
-    // Most single texts are short: a loop then beats making a subarray for set().
-    if (to - from > 64) out.set(src.subarray(from, to), w);
-    else for (let b = from; b < to; b++) out[w++] = src[b] as number;
+    // set() even for a short text: a byte loop was no faster once optimized, and 8 times slower before that
+    // (80,000 texts: 31 against 3.8 ms on the first call), which is every call of a small run.
+    out.set(src.subarray(from, to), valueOffsets[p] as number);
     p = q;
   }
   return arrow.makeData({ type: type as arrow.Utf8, length: n, nullCount, nullBitmap, valueOffsets, data: out });
