@@ -1,4 +1,7 @@
-/** Rows ⇄ Arrow tables with declared schemas, Arrow IPC for the shuffle, and Parquet for the tables. */
+/**
+ * Rows ⇄ Arrow tables with declared schemas, Arrow IPC for the shuffle, and Parquet for the tables; ArrowRows keeps
+ * a reducer's input as Arrow buffers, reads out only the columns asked for, and copies picked rows as bytes.
+ */
 import { Buffer } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
