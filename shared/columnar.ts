@@ -389,6 +389,8 @@ export class ArrowRows {
   private readonly chunkOf: Int32Array;
   /** Each stream's row count. */
   private readonly streams: number[];
+  /** The columns decoded by values(), by name. */
+  private readonly decoded = new Map<string, (string | number | null)[]>();
 
   constructor(bodies: readonly Uint8Array[]) {
     const tables = bodies.map((body) => arrow.tableFromIPC(body));
@@ -408,23 +410,33 @@ export class ArrowRows {
     return this.streams[k] ?? 0;
   }
 
-  /** A column's values in row order, as decodeIpc's rows hold them (null where a stream lacks the column). */
+  /**
+   * A column's values in row order, as decodeIpc's rows hold them (null where a stream lacks the column). Decoded
+   * once and kept: the caller shares the array and must not change it.
+   */
   values(name: string): (string | number | null)[] {
+    let out = this.decoded.get(name);
+    if (out) return out;
     const parts = this.batches.map((batch) => {
-      const data = chunkOf(batch, name);
+      const data = columnData(batch, name);
       return data ? readColumn(data) : Array.from({ length: batch.numRows }, () => null);
     });
-    if (parts.length === 1) return parts[0] as (string | number | null)[];
-    const out: (string | number | null)[] = [];
-    for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i] as string | number | null);
+    if (parts.length === 1) out = parts[0] as (string | number | null)[];
+    else {
+      out = [];
+      for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i] as string | number | null);
+    }
+    this.decoded.set(name, out);
     return out;
   }
 
   /**
-   * A column's values at the given row numbers, in their order: copied in that order as bytes first, then
-   * decoded in one pass (gathering decoded values instead chased a pointer per value: twice as slow).
+   * A column's values at the given row numbers, in their order. A column not decoded yet is copied in that order as
+   * bytes, then decoded in one pass: gathering decoded values instead chased a pointer per value (twice as slow).
    */
   valuesAt(column: Column, picks: ArrayLike<number>): (string | number | null)[] {
+    const decoded = this.decoded.get(column.name);
+    if (decoded) return pick(decoded, picks);
     return readColumn(this.gather(column, arrowType(column.kind), this.locate(picks)));
   }
 
@@ -465,7 +477,7 @@ export class ArrowRows {
 
   /** The picked rows of one column as Arrow data of its declared type (a dictionary for repeated text). */
   private gather(column: Column, type: arrow.DataType, picked: { chunk: Int32Array; row: Int32Array }): arrow.Data {
-    const chunks = this.batches.map((b) => chunkOf(b, column.name));
+    const chunks = this.batches.map((b) => columnData(b, column.name));
     const copied = gatherBytes(column, type, chunks, picked);
     if (copied) return copied;
     // Any other layout (another writer's types): through JS values, as encodeIpc would build them.
@@ -476,8 +488,15 @@ export class ArrowRows {
 }
 
 /** A batch's column by name, or null when its stream has no such column. */
-const chunkOf = (batch: arrow.RecordBatch, name: string): arrow.Data | null =>
+const columnData = (batch: arrow.RecordBatch, name: string): arrow.Data | null =>
   (batch.getChild(name)?.data[0] as arrow.Data | undefined) ?? null;
+
+/** A column's values at the given row numbers, in their order. */
+export function pick<T>(values: ArrayLike<T>, picks: ArrayLike<number>): T[] {
+  const out: T[] = [];
+  for (let p = 0; p < picks.length; p++) out.push(values[picks[p] as number] as T);
+  return out;
+}
 
 /**
  * The picked rows of one column, copied from its batches' buffers; undefined when a batch lays it out other than

@@ -9,7 +9,15 @@
 
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import { ArrowRows, encodeIpcColumns, encodeParquetColumns, type Row, readColumns, type Value } from './columnar.ts';
+import {
+  ArrowRows,
+  encodeIpcColumns,
+  encodeParquetColumns,
+  pick,
+  type Row,
+  readColumns,
+  type Value,
+} from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
 import { fingerprintRows } from './fingerprints.ts';
 import { bucketInsights, type Insights } from './insights.ts';
@@ -126,11 +134,10 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   };
   /** Writes a table given as its columns (TABLE_COLUMNS order) with rows in any order: sorted to FILE_ORDER. */
   const writeUnordered = (table: TableName, values: readonly ArrayLike<Value>[], n: number): void => {
-    const columns = TABLE_COLUMNS[table];
-    const by = FILE_ORDER[table] ?? [(columns[0] as Column).name];
+    const by = FILE_ORDER[table] ?? [(TABLE_COLUMNS[table][0] as Column).name];
     const order = sortOrder(
       n,
-      by.map((name) => values[columns.findIndex((c) => c.name === name)] as ArrayLike<Value>),
+      by.map((name) => columnOf(table, values, name)),
     );
     writeColumns(
       table,
@@ -235,8 +242,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     // The time table is the plays' distinct start times (plays with one id share their ts): distinct here, and
     // again in the facts phase, where the times of one partition from every bucket meet. Only the start time
     // travels; its partition's reducer works out the other columns again from it.
-    const starts = rows.values('start_time');
-    const times = sortedDistinct(Array.from(picked, (i) => starts[i]));
+    const times = sortedDistinct(pick(rows.values('start_time'), picked));
     const parts = timeColumns(times);
     finished(
       'time',
@@ -267,7 +273,8 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       plays.length,
       FILE_ORDER.songplays.map((name) => plays.values(name)),
     );
-    const inOrder = (name: string) => plays.valuesAt(PLAY_COLUMNS[name] as Column, order);
+    // The sort's columns are decoded already: valuesAt reuses them.
+    const inOrder = (name: string) => plays.valuesAt(PLAY_COLUMN[name] as Column, order);
     const matched = matchSongs(inOrder('song'), inOrder('artist'), inOrder('length'), songkeys);
     const songplays = TABLE_COLUMNS.songplays.map(({ name }) =>
       name === 'song_id' || name === 'artist_id' ? matched[name] : inOrder(name),
@@ -284,9 +291,12 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       TABLE_COLUMNS.time.map((c) => times[c.name as keyof typeof times]),
       times.start_time.length,
     );
-    const column = (name: string) => songplays[TABLE_COLUMNS.songplays.findIndex((c) => c.name === name)] as Value[];
     stats.insights = bucketInsights(
-      { start_time: column('start_time'), level: column('level'), song_id: matched.song_id },
+      {
+        start_time: columnOf('songplays', songplays, 'start_time'),
+        level: columnOf('songplays', songplays, 'level'),
+        song_id: matched.song_id,
+      },
       songkeys,
       users,
     );
@@ -341,9 +351,8 @@ function references(values: ArrayLike<Value>): (string | null)[] {
  * fingerprints, format 1's row hashes when `legacy`, and (songplays) what they reference.
  */
 function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: number, legacy: boolean): Uint8Array {
-  const columns = TABLE_COLUMNS[table];
   const { hi, lo } = fingerprintRows(values, n);
-  const column = (name: string) => values[columns.findIndex((c) => c.name === name)] as ArrayLike<Value>;
+  const column = (name: string) => columnOf(table, values, name);
   const none: null[] = new Array(n).fill(null);
   const plays = table === 'songplays';
   return encodeIpcColumns(
@@ -394,13 +403,13 @@ function partitionReader(
 }
 
 /** The plays' columns by name. */
-const PLAY_COLUMNS = Object.fromEntries(SHUFFLE_COLUMNS.plays.map((c) => [c.name, c]));
+const PLAY_COLUMN = Object.fromEntries(SHUFFLE_COLUMNS.plays.map((c) => [c.name, c]));
 
-/** A column's values at the given row numbers, in their order. */
-function pick(values: ArrayLike<Value>, order: Uint32Array): Value[] {
-  const out: Value[] = [];
-  for (let i = 0; i < order.length; i++) out.push(values[order[i] as number]);
-  return out;
+/** A table's column by name, from its columns given in TABLE_COLUMNS order. */
+function columnOf<T>(table: TableName, values: readonly T[], name: string): T {
+  const j = TABLE_COLUMNS[table].findIndex((c) => c.name === name);
+  if (j < 0) throw new Error(`${table} has no column ${name}`);
+  return values[j] as T;
 }
 
 /** Whether two rows' partition values are the same, value by value. */
