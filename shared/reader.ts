@@ -4,10 +4,28 @@
  * the object's size: a line it is going to reject is never held whole.
  */
 
+import { isAscii, isUtf8 } from 'node:buffer';
+
 /** One record: a parsed value (with its source text for a reject record), or the reason it cannot be one. */
-export type RawRecord =
-  | { line: number; value: unknown; raw: () => string }
-  | { line: number; reason: string; raw: string };
+export type RawRecord = Parsed | { line: number; reason: string; raw: string };
+
+/**
+ * A parsed record. Its reject text is made only when a check rejects it; a class rather than a closure per record
+ * (a few records in a million are rejected).
+ */
+export class Parsed {
+  constructor(
+    readonly line: number,
+    readonly value: unknown,
+    /** The record's source text; undefined for an element of a JSON array, shown as its JSON. */
+    private readonly text: string | undefined,
+  ) {}
+
+  /** The record's text for a reject line. */
+  raw(): string {
+    return this.text === undefined ? stringify(this.value) : cut(this.text);
+  }
+}
 
 /** Opens an object's bytes. Called a second time only for a large file whose shape is in doubt (see below). */
 export type OpenChunks = () => AsyncIterable<Uint8Array>;
@@ -149,12 +167,8 @@ async function isOneDocument(head: Uint8Array, rest: AsyncIterator<Uint8Array>):
 }
 
 function* smallObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawRecord> {
-  let text: string | undefined;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    // Invalid UTF-8 somewhere: the lines that hold it are rejected, the others still load.
-  }
+  // Undefined for invalid UTF-8 somewhere: the lines that hold it are rejected, the others still load.
+  const text = utf8Text(bytes);
   if (text !== undefined) {
     if (BLANK.test(text)) return;
     const doc = tryParse(text);
@@ -164,12 +178,10 @@ function* smallObject(bytes: Uint8Array, maxRecordBytes: number): Generator<RawR
         yield tooLarge(1, maxRecordBytes, cut(text.trim()));
       } else if (Array.isArray(doc.value)) {
         for (let i = 0; i < doc.value.length; i++) {
-          const element: unknown = doc.value[i];
-          yield { line: i + 1, value: element, raw: () => stringify(element) };
+          yield new Parsed(i + 1, doc.value[i], undefined);
         }
       } else {
-        const whole = text;
-        yield { line: 1, value: doc.value, raw: () => cut(whole.trim()) };
+        yield new Parsed(1, doc.value, text.trim());
       }
       return;
     }
@@ -207,9 +219,7 @@ function* textLines(text: string, maxRecordBytes: number): Generator<RawRecord> 
     }
     if (BLANK.test(body)) continue;
     const parsed = tryParse(body);
-    yield parsed.ok
-      ? { line, value: parsed.value, raw: () => cut(body) }
-      : { line, reason: 'invalid JSON', raw: cut(body) };
+    yield parsed.ok ? new Parsed(line, parsed.value, body) : { line, reason: 'invalid JSON', raw: cut(body) };
   }
 }
 
@@ -280,9 +290,18 @@ function parseLine(bytes: Uint8Array, line: number, maxRecordBytes: number): Raw
   }
   if (BLANK.test(text)) return undefined;
   const parsed = tryParse(text);
-  return parsed.ok
-    ? { line, value: parsed.value, raw: () => cut(text) }
-    : { line, reason: 'invalid JSON', raw: cut(text) };
+  return parsed.ok ? new Parsed(line, parsed.value, text) : { line, reason: 'invalid JSON', raw: cut(text) };
+}
+
+/**
+ * The bytes as text, or undefined when they are not valid UTF-8. ASCII (most logs) is copied as Latin-1: no faster
+ * to make than the strict TextDecoder's text, but JSON.parse reads its lines faster (10 log files of 44 MB:
+ * 193–210 → 155–162 ms).
+ */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isAscii(buffer)) return buffer.toString('latin1');
+  return isUtf8(buffer) ? buffer.toString('utf8') : undefined;
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
