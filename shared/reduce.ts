@@ -336,19 +336,10 @@ async function readInputKeys(store: ObjectStore, runId: string): Promise<Set<str
   return new Set(objects.map((o) => o.key));
 }
 
-/** A column's values as digest references: each value as text, or null. */
-function references(values: ArrayLike<Value>): (string | null)[] {
-  const out: (string | null)[] = new Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = v === null || v === undefined ? null : String(v);
-  }
-  return out;
-}
-
 /**
  * A table's digest (shared/schemas.ts DIGEST_COLUMNS) of written rows, given as its columns: their keys, their
- * fingerprints, format 1's row hashes when `legacy`, and (songplays) what they reference.
+ * fingerprints, format 1's row hashes when `legacy`, and (songplays) what they reference. Its text columns take
+ * numbers as they are: the encoder writes their text.
  */
 function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: number, legacy: boolean): Uint8Array {
   const { hi, lo } = fingerprintRows(values, n);
@@ -358,14 +349,14 @@ function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: 
   return encodeIpcColumns(
     DIGEST_COLUMNS,
     [
-      references(values[0] as ArrayLike<Value>),
+      values[0] as ArrayLike<Value>,
       hi,
       lo,
       legacy ? Array.from({ length: n }, (_, i) => legacyHash(values, i)) : none,
-      plays ? references(column('start_time')) : none,
-      plays ? references(column('user_id')) : none,
-      plays ? references(column('song_id')) : none,
-      plays ? references(column('artist_id')) : none,
+      plays ? column('start_time') : none,
+      plays ? column('user_id') : none,
+      plays ? column('song_id') : none,
+      plays ? column('artist_id') : none,
     ],
     n,
   );

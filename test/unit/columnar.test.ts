@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
-import { ArrowRows, decodeIpc, decodeIpcColumns, encodeIpc, encodeParquet, type Row } from '../../shared/columnar.ts';
+import {
+  ArrowRows,
+  decodeIpc,
+  decodeIpcColumns,
+  encodeIpc,
+  encodeIpcColumns,
+  encodeParquet,
+  type Row,
+} from '../../shared/columnar.ts';
 import type { TableName } from '../../shared/config.ts';
 import { SHUFFLES } from '../../shared/keys.ts';
 import { type Column, type ColumnKind, SHUFFLE_COLUMNS, TABLE_COLUMNS } from '../../shared/schemas.ts';
@@ -179,6 +187,46 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     // Assess
     assert.equal(back.length, 20_000);
     assert.deepEqual(back, rows);
+  });
+
+  test('a text column given numbers holds their text as String() writes it, digits written for safe integers', () => {
+    // Prepare: integers of every length and sign, the edges of safe integers, -0, and numbers that are not safe
+    // integers (String() writes those), among nulls; a growing column of timestamps past the first buffer's size.
+    const numbers = [
+      0,
+      -0,
+      7,
+      -7,
+      10,
+      99,
+      100,
+      1541106106796,
+      -1541106106796,
+      999_999_999_999_999,
+      1_000_000_000_000_000,
+      Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
+      2 ** 53,
+      1.5,
+      -0.000001,
+      1e21,
+      123456789.125,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ];
+    const values = [null, ...numbers, undefined, ...Array.from({ length: 5000 }, (_, i) => 1541106106796 + i * 997)];
+    const columns: Column[] = [{ name: 'text', kind: 'utf8' }];
+
+    // Act
+    const back = decodeIpcColumns(encodeIpcColumns(columns, [values], values.length)).get('text');
+
+    // Assess
+    assert.deepEqual(
+      back,
+      values.map((v) => (v === null || v === undefined ? null : String(v))),
+    );
+    assert.equal(back?.[2], '0'); // -0
+    assert.equal(back?.[12], '9007199254740991');
   });
 });
 
