@@ -21,21 +21,35 @@ export function toArrow(columns: readonly Column[], rows: readonly Row[], option
   return arrowOfColumns(columns, readColumns(columns, rows), rows.length, options);
 }
 
-/** An Arrow table from column arrays (each column's values, in row order), as toArrow builds it from rows. */
+/**
+ * A column given to the encoders: its values in row order, or Arrow data already encoded (a column copied from the
+ * input's buffers), used as it is when it has the column's declared type.
+ */
+export type ColumnValues = ArrayLike<Value> | arrow.Data;
+
+/** A column's values in row order, decoded when it is given as Arrow data. */
+export const valuesOf = (column: ColumnValues): ArrayLike<Value> =>
+  column instanceof arrow.Data ? readColumn(column) : column;
+
+/** An Arrow table from columns (each column's values, in row order), as toArrow builds it from rows. */
 function arrowOfColumns(
   columns: readonly Column[],
-  values: readonly ArrayLike<Value>[],
+  given: readonly ColumnValues[],
   length: number,
   options: { dictionary?: boolean },
 ) {
   const declared = arrowSchema(columns);
   if (length === 0) return new arrow.Table(declared);
   const children = columns.map((c, i) => {
+    const type = (declared.fields[i] as arrow.Field).type;
+    const column = given[i] as ColumnValues;
+    if (column instanceof arrow.Data && arrow.util.compareTypes(column.type, type)) return column;
+    const values = valuesOf(column);
     if (c.repeated && options.dictionary) {
-      const encoded = dictionaryColumn(values[i] as ArrayLike<Value>);
+      const encoded = dictionaryColumn(values);
       if (encoded) return encoded;
     }
-    return buildColumn(c, (declared.fields[i] as arrow.Field).type, values[i] as ArrayLike<Value>);
+    return buildColumn(c, type, values);
   });
   const schema = new arrow.Schema(
     columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
@@ -333,8 +347,11 @@ function rowMaker(names: readonly string[]): RowMaker {
 /** Strings decoded in blocks: one decode per block of ASCII text, which is most of the data. */
 const DECODE_BLOCK = 256;
 
-/** A column's values as plain JS values (null where the validity bitmap says so). */
-function readColumn(data: arrow.Data): (string | number | null)[] {
+/**
+ * A column's values as plain JS values (null where the validity bitmap says so). Arrow's slice() cuts the value and
+ * offset buffers and keeps the validity bitmap whole: `offset` counts in the bitmap only.
+ */
+export function readColumn(data: arrow.Data): (string | number | null)[] {
   const n = data.length;
   // Filled by push, in order: an array made with new Array(n) stays "holey", and V8 then takes slow paths in
   // concat, flat and spreads over it.
@@ -350,7 +367,7 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
     const dictionary = data.dictionary as arrow.Vector;
     const strings = dictionary.data.flatMap((chunk) => readColumn(chunk));
     const indices = data.values as Int32Array;
-    for (let i = 0; i < n; i++) out.push(valid(i) ? (strings[indices[data.offset + i] as number] as string) : null);
+    for (let i = 0; i < n; i++) out.push(valid(i) ? (strings[indices[i] as number] as string) : null);
     return out;
   }
   if (arrow.DataType.isUtf8(data.type)) {
@@ -358,8 +375,8 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
     const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
     for (let from = 0; from < n; from += DECODE_BLOCK) {
       const to = Math.min(n, from + DECODE_BLOCK);
-      const start = offsets[data.offset + from] as number;
-      const end = offsets[data.offset + to] as number;
+      const start = offsets[from] as number;
+      const end = offsets[to] as number;
       const block = bytes.toString('utf8', start, end);
       // Valid UTF-8 decodes to as many UTF-16 units as bytes only when every byte is ASCII: then slice by offsets.
       const ascii = block.length === end - start;
@@ -368,8 +385,8 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
           out.push(null);
           continue;
         }
-        const a = offsets[data.offset + i] as number;
-        const b = offsets[data.offset + i + 1] as number;
+        const a = offsets[i] as number;
+        const b = offsets[i + 1] as number;
         if (!ascii) out.push(bytes.toString('utf8', a, b));
         else out.push(block.slice(a - start, b - start));
       }
@@ -388,13 +405,13 @@ function readColumn(data: arrow.Data): (string | number | null)[] {
     // 12% faster). The sum is the exact value rounded once, as Number(bigint) rounds it.
     const halves = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
     for (let i = 0; i < n; i++) {
-      const at = 2 * (data.offset + i);
+      const at = 2 * i;
       out.push(valid(i) ? (halves[at + 1] as number) * 4294967296 + ((halves[at] as number) >>> 0) : null);
     }
     return out;
   }
   for (let i = 0; i < n; i++) {
-    const v = values[data.offset + i] as number | bigint;
+    const v = values[i] as number | bigint;
     out.push(valid(i) ? (typeof v === 'bigint' ? Number(v) : v) : null);
   }
   return out;
@@ -407,7 +424,7 @@ export const encodeIpc = (columns: readonly Column[], rows: readonly Row[]): Uin
 /** Arrow IPC stream bytes from column arrays (each column's values, in row order), as encodeIpc writes rows. */
 export const encodeIpcColumns = (
   columns: readonly Column[],
-  values: readonly ArrayLike<Value>[],
+  values: readonly ColumnValues[],
   length: number,
 ): Uint8Array => arrow.tableToIPC(arrowOfColumns(columns, values, length, { dictionary: true }), 'stream');
 
@@ -425,7 +442,7 @@ export const encodeParquet = (columns: readonly Column[], rows: readonly Row[]):
 /** Snappy Parquet of column arrays (each column's values, in row order), as encodeParquet writes rows. */
 export function encodeParquetColumns(
   columns: readonly Column[],
-  values: readonly ArrayLike<Value>[],
+  values: readonly ColumnValues[],
   length: number,
 ): Uint8Array {
   const ipc = arrow.tableToIPC(arrowOfColumns(columns, values, length, {}), 'stream');
@@ -501,6 +518,14 @@ export class ArrowRows {
     const decoded = this.decoded.get(column.name);
     if (decoded) return pick(decoded, picks);
     return readColumn(this.gather(column, arrowType(column.kind), this.locate(picks)));
+  }
+
+  /**
+   * A column's values at the given row numbers, in their order, as Arrow data of its declared type (text declared
+   * repeated as a dictionary), copied as bytes: for a column the caller passes on to an encoder without reading it.
+   */
+  dataAt(column: Column, picks: ArrayLike<number>): arrow.Data {
+    return this.gather(column, arrowType(column.kind), this.locate(picks));
   }
 
   /** The picked rows as row objects of the given columns (null where a stream lacks one). */
@@ -583,9 +608,10 @@ function gatherBytes(
   for (let p = 0; p < n; p++) {
     const k = chunk[p] as number;
     const offset = offsets[k] as number;
-    const i = offset + (picked.row[p] as number);
+    const i = picked.row[p] as number;
+    const bit = offset + i;
     const bitmap = bitmaps[k];
-    if (offset < 0 || (bitmap && ((bitmap[i >> 3] as number) & (1 << (i & 7))) === 0)) {
+    if (offset < 0 || (bitmap && ((bitmap[bit >> 3] as number) & (1 << (bit & 7))) === 0)) {
       at[p] = -1;
       nullCount++;
     } else {
@@ -624,9 +650,8 @@ function gatherBytes(
   // Texts: each batch's offsets and bytes; a dictionary batch's picks become entries of its dictionary.
   const ends: Int32Array[] = [];
   const bytes: Uint8Array[] = [];
-  // A dictionary batch's indices, and where its dictionary's entries start.
+  // A dictionary batch's indices.
   const indices: (Int32Array | null)[] = [];
-  const bases: number[] = [];
   for (const d of chunks) {
     let text = d;
     if (d && arrow.DataType.isDictionary(d.type)) {
@@ -639,12 +664,11 @@ function gatherBytes(
     ends.push((text?.valueOffsets as Int32Array | undefined) ?? new Int32Array(1));
     bytes.push((text?.values as Uint8Array | undefined) ?? new Uint8Array(0));
     indices.push(text !== d && d ? (d.values as Int32Array) : null);
-    bases.push(text?.offset ?? 0);
   }
   for (let p = 0; p < n; p++) {
     const ix = indices[chunk[p] as number];
     const i = at[p] as number;
-    if (ix && i >= 0) at[p] = (ix[i] as number) + (bases[chunk[p] as number] as number);
+    if (ix && i >= 0) at[p] = ix[i] as number;
   }
   const present = chunks.filter((d) => d).length;
   if (column.repeated && present > 0 && indices.filter((x) => x).length === present) {

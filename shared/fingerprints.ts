@@ -51,46 +51,161 @@ export function fingerprintText(text: string): [number, number] {
 const numberBits = new Float64Array(1);
 const numberHalves = new Int32Array(numberBits.buffer);
 
+/** A column of rows to fingerprint: its values, or its Arrow data (text, a dictionary of text, or numbers). */
+export type RowColumn = ArrayLike<unknown> | arrow.Data;
+
 /**
- * 64-bit fingerprints of rows, given as column arrays (a row's values at one index): each value's kind and content
+ * 64-bit fingerprints of rows, given as their columns (a row's values at one index): each value's kind and content
  * are mixed in, and a text's length ends it, so a changed value, a moved null or text split differently changes the
- * row's fingerprint. Texts are taken as UTF-16 code units, never encoded.
+ * row's fingerprint. Texts are taken as UTF-16 code units: a column given as Arrow data gives the fingerprints its
+ * values would (its ASCII text hashed from its bytes, with no string made). Column by column, each row's state kept
+ * in typed arrays between columns.
  */
-export function fingerprintRows(
-  columns: readonly ArrayLike<unknown>[],
-  length: number,
-): { hi: Int32Array; lo: Int32Array } {
+export function fingerprintRows(columns: readonly RowColumn[], length: number): { hi: Int32Array; lo: Int32Array } {
+  const a = new Int32Array(length).fill(0x811c9dc5);
+  const b = new Int32Array(length).fill(0x9747b28c);
+  for (const column of columns) {
+    if (column instanceof arrow.Data) mixData(column, length, a, b);
+    else mixValues(column, length, a, b);
+  }
   const hi = new Int32Array(length);
   const lo = new Int32Array(length);
   for (let i = 0; i < length; i++) {
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c;
-    for (let j = 0; j < columns.length; j++) {
-      const v = (columns[j] as ArrayLike<unknown>)[i];
-      if (typeof v === 'string') {
-        for (let k = 0; k < v.length; k++) {
-          const c = v.charCodeAt(k);
-          a = Math.imul(a ^ c, 0x01000193);
-          b = Math.imul(b ^ c, 0x5bd1e995);
-          b ^= b >>> 15;
-        }
-        a = Math.imul(a ^ (v.length + 0x10000), 0x01000193);
-        b = Math.imul(b ^ v.length, 0x5bd1e995);
-      } else if (typeof v === 'number') {
-        numberBits[0] = v;
-        a = Math.imul(a ^ (numberHalves[0] as number), 0x01000193);
-        b = Math.imul(b ^ (numberHalves[1] as number), 0x5bd1e995);
-        a = Math.imul(a ^ 0x20000, 0x01000193);
-        b ^= b >>> 15;
-      } else {
-        a = Math.imul(a ^ 0x30000, 0x01000193);
-        b = Math.imul(b ^ 0x30000, 0x5bd1e995);
-      }
-    }
-    hi[i] = mix(a);
-    lo[i] = mix(b ^ mix(a));
+    const h = mix(a[i] as number);
+    hi[i] = h;
+    lo[i] = mix((b[i] as number) ^ h);
   }
   return { hi, lo };
+}
+
+// Kind marks mixed in after a value: a text's length + TEXT, a number's NUMBER, a null's NULL.
+const TEXT = 0x10000;
+const NUMBER = 0x20000;
+const NULL = 0x30000;
+
+/** Mixes a column of values into the rows' states. */
+function mixValues(values: ArrayLike<unknown>, length: number, as: Int32Array, bs: Int32Array): void {
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    if (typeof v === 'string') mixText(v, i, as, bs);
+    else if (typeof v === 'number') mixNumber(v, i, as, bs);
+    else mixNull(i, as, bs);
+  }
+}
+
+function mixText(v: string, i: number, as: Int32Array, bs: Int32Array): void {
+  let a = as[i] as number;
+  let b = bs[i] as number;
+  for (let k = 0; k < v.length; k++) {
+    const c = v.charCodeAt(k);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  as[i] = Math.imul(a ^ (v.length + TEXT), 0x01000193);
+  bs[i] = Math.imul(b ^ v.length, 0x5bd1e995);
+}
+
+/** Mixes the text of bytes[start, end) in as its UTF-16 code units: ASCII straight from the bytes. */
+function mixBytes(bytes: Uint8Array, start: number, end: number, i: number, as: Int32Array, bs: Int32Array): void {
+  let a = as[i] as number;
+  let b = bs[i] as number;
+  for (let k = start; k < end; k++) {
+    const c = bytes[k] as number;
+    if (c >= 0x80) {
+      mixText(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'), i, as, bs);
+      return;
+    }
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  as[i] = Math.imul(a ^ (end - start + TEXT), 0x01000193);
+  bs[i] = Math.imul(b ^ (end - start), 0x5bd1e995);
+}
+
+function mixNumber(v: number, i: number, as: Int32Array, bs: Int32Array): void {
+  numberBits[0] = v;
+  const a = Math.imul((as[i] as number) ^ (numberHalves[0] as number), 0x01000193);
+  const b = Math.imul((bs[i] as number) ^ (numberHalves[1] as number), 0x5bd1e995);
+  as[i] = Math.imul(a ^ NUMBER, 0x01000193);
+  bs[i] = b ^ (b >>> 15);
+}
+
+function mixNull(i: number, as: Int32Array, bs: Int32Array): void {
+  as[i] = Math.imul((as[i] as number) ^ NULL, 0x01000193);
+  bs[i] = Math.imul((bs[i] as number) ^ NULL, 0x5bd1e995);
+}
+
+/**
+ * Mixes a column given as Arrow data into the rows' states. Arrow's slice() cuts the value and offset buffers and
+ * keeps the validity bitmap whole: `offset` counts in the bitmap only.
+ */
+function mixData(data: arrow.Data, length: number, as: Int32Array, bs: Int32Array): void {
+  if (data.length !== length) throw new Error(`a column of ${data.length} rows among ${length}`);
+  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+  const isNull = (i: number): boolean => {
+    if (!bitmap) return false;
+    const bit = data.offset + i;
+    return ((bitmap[bit >> 3] as number) & (1 << (bit & 7))) === 0;
+  };
+  const t = data.type;
+  let text = data;
+  let indices: Int32Array | undefined;
+  if (arrow.DataType.isDictionary(t)) {
+    const parts = (data.dictionary as arrow.Vector | undefined)?.data;
+    if (parts?.length !== 1 || !(data.values instanceof Int32Array)) {
+      mixValues(decode(data), length, as, bs);
+      return;
+    }
+    text = parts[0] as arrow.Data;
+    indices = data.values;
+  }
+  if (arrow.DataType.isUtf8(text.type) && text.valueOffsets instanceof Int32Array) {
+    const offsets = text.valueOffsets;
+    const bytes = text.values as Uint8Array;
+    const entryNulls = text.nullCount > 0 ? text.nullBitmap : undefined;
+    for (let i = 0; i < length; i++) {
+      if (isNull(i)) {
+        mixNull(i, as, bs);
+        continue;
+      }
+      const j = indices ? (indices[i] as number) : i;
+      const bit = text.offset + j;
+      if (entryNulls && ((entryNulls[bit >> 3] as number) & (1 << (bit & 7))) === 0) mixNull(i, as, bs);
+      else mixBytes(bytes, offsets[j] as number, offsets[j + 1] as number, i, as, bs);
+    }
+    return;
+  }
+  const values = data.values as ArrayLike<number> | BigInt64Array;
+  const numeric = arrow.DataType.isInt(t) || arrow.DataType.isFloat(t) || arrow.DataType.isTimestamp(t);
+  if (!numeric || indices) {
+    mixValues(decode(data), length, as, bs);
+    return;
+  }
+  if (values instanceof BigInt64Array) {
+    // As two 32-bit halves, as the values are read (shared/columnar.ts readColumn).
+    const halves = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    for (let i = 0; i < length; i++) {
+      const at = 2 * i;
+      if (isNull(i)) mixNull(i, as, bs);
+      else mixNumber((halves[at + 1] as number) * 4294967296 + ((halves[at] as number) >>> 0), i, as, bs);
+    }
+    return;
+  }
+  if (values instanceof BigUint64Array) {
+    mixValues(decode(data), length, as, bs);
+    return;
+  }
+  for (let i = 0; i < length; i++) {
+    if (isNull(i)) mixNull(i, as, bs);
+    else mixNumber(values[i] as number, i, as, bs);
+  }
+}
+
+/** Any other layout's values, through Arrow's getters (int64 as Number). */
+function decode(data: arrow.Data): unknown[] {
+  return [...arrow.makeVector(data)].map((v) => (typeof v === 'bigint' ? Number(v) : (v ?? null)));
 }
 
 /** Fingerprints of a text column (plain UTF-8 or a dictionary of it), read from its buffers. */
@@ -123,7 +238,7 @@ function fill(data: arrow.Data, out: Fingerprinted, at: number): void {
     const dictionary = fingerprintColumn((data.dictionary as arrow.Vector).data);
     const indices = data.values as Int32Array;
     for (let i = 0; i < n; i++) {
-      const j = indices[data.offset + i] as number;
+      const j = indices[i] as number;
       if (isNull(i) || dictionary.nulls[j] === 1) out.nulls[at + i] = 1;
       else {
         out.hi[at + i] = dictionary.hi[j] as number;
@@ -140,7 +255,7 @@ function fill(data: arrow.Data, out: Fingerprinted, at: number): void {
       out.nulls[at + i] = 1;
       continue;
     }
-    hashBytes(bytes, offsets[data.offset + i] as number, offsets[data.offset + i + 1] as number);
+    hashBytes(bytes, offsets[i] as number, offsets[i + 1] as number);
     out.hi[at + i] = outHi;
     out.lo[at + i] = outLo;
   }

@@ -9,14 +9,17 @@
 
 import { hash as oneShotHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
+import * as arrow from 'apache-arrow';
 import {
   ArrowRows,
+  type ColumnValues,
   encodeIpcColumns,
   encodeParquetColumns,
   pick,
   type Row,
   readColumns,
   type Value,
+  valuesOf,
 } from './columnar.ts';
 import { TABLES, type TableName } from './config.ts';
 import { fingerprintRows } from './fingerprints.ts';
@@ -124,7 +127,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
   // Format 1's row hashes too while the published state's digests are of format 1, for Commit's diff against them.
   const legacy = run.publishedDigest !== null && run.publishedDigest !== DIGEST_FORMAT;
   /** Writes a table's files and digest from its columns (TABLE_COLUMNS order), rows already in file order. */
-  const writeColumns = (table: TableName, values: readonly ArrayLike<Value>[], n: number): void => {
+  const writeColumns = (table: TableName, values: readonly ColumnValues[], n: number): void => {
     if (n === 0) return;
     const files = writeTable(store, run, table, bucket, values, n, started);
     stats.tables[table] = { rows: n, files };
@@ -276,9 +279,13 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     // The sort's columns are decoded already: valuesAt reuses them.
     const inOrder = (name: string) => plays.valuesAt(PLAY_COLUMN[name] as Column, order);
     const matched = matchSongs(inOrder('song'), inOrder('artist'), inOrder('length'), songkeys);
-    const songplays = TABLE_COLUMNS.songplays.map(({ name }) =>
-      name === 'song_id' || name === 'artist_id' ? matched[name] : inOrder(name),
-    );
+    // Columns only written on are copied as bytes in file order, as plain text, and never read out as values.
+    const songplays = TABLE_COLUMNS.songplays.map(({ name }): ColumnValues => {
+      if (name === 'song_id' || name === 'artist_id') return matched[name];
+      return PASSED_ON.includes(name)
+        ? plays.dataAt({ ...(PLAY_COLUMN[name] as Column), repeated: false }, order)
+        : inOrder(name);
+    });
     writeColumns('songplays', songplays, plays.length);
     const users = await input('dim-users');
     write('users', users);
@@ -293,8 +300,8 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     );
     stats.insights = bucketInsights(
       {
-        start_time: columnOf('songplays', songplays, 'start_time'),
-        level: columnOf('songplays', songplays, 'level'),
+        start_time: valuesOf(columnOf('songplays', songplays, 'start_time')),
+        level: valuesOf(columnOf('songplays', songplays, 'level')),
         song_id: matched.song_id,
       },
       songkeys,
@@ -341,7 +348,7 @@ async function readInputKeys(store: ObjectStore, runId: string): Promise<Set<str
  * fingerprints, format 1's row hashes when `legacy`, and (songplays) what they reference. Its text columns take
  * numbers as they are: the encoder writes their text.
  */
-function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: number, legacy: boolean): Uint8Array {
+function encodeDigest(table: TableName, values: readonly ColumnValues[], n: number, legacy: boolean): Uint8Array {
   const { hi, lo } = fingerprintRows(values, n);
   const column = (name: string) => columnOf(table, values, name);
   const none: null[] = new Array(n).fill(null);
@@ -349,10 +356,10 @@ function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: 
   return encodeIpcColumns(
     DIGEST_COLUMNS,
     [
-      values[0] as ArrayLike<Value>,
+      values[0] as ColumnValues,
       hi,
       lo,
-      legacy ? Array.from({ length: n }, (_, i) => legacyHash(values, i)) : none,
+      legacy ? legacyHashes(values.map(valuesOf), n) : none,
       plays ? column('start_time') : none,
       plays ? column('user_id') : none,
       plays ? column('song_id') : none,
@@ -362,9 +369,11 @@ function encodeDigest(table: TableName, values: readonly ArrayLike<Value>[], n: 
   );
 }
 
-/** Format 1's hash of a row: the first 16 hex digits of the sha1 of its values' JSON. */
-function legacyHash(values: readonly ArrayLike<Value>[], i: number): string {
-  return oneShotHash('sha1', JSON.stringify(values.map((v) => v[i] ?? null))).slice(0, 16);
+/** Format 1's hashes of rows: the first 16 hex digits of the sha1 of each row's values' JSON. */
+function legacyHashes(values: readonly ArrayLike<Value>[], n: number): string[] {
+  return Array.from({ length: n }, (_, i) =>
+    oneShotHash('sha1', JSON.stringify(values.map((v) => v[i] ?? null))).slice(0, 16),
+  );
 }
 
 /**
@@ -392,6 +401,12 @@ function partitionReader(
     return out;
   };
 }
+
+/**
+ * The songplays columns the facts reducer passes on to the writers as Arrow data, never read as values: not the
+ * partitions' (start_time), the insights' (start_time, level) nor the sort's (songplay_id, decoded for it anyway).
+ */
+const PASSED_ON = ['user_id', 'session_id', 'location', 'user_agent'];
 
 /** The plays' columns by name. */
 const PLAY_COLUMN = Object.fromEntries(SHUFFLE_COLUMNS.plays.map((c) => [c.name, c]));
@@ -424,12 +439,16 @@ function writeTable(
   run: RunContext,
   table: TableName,
   bucket: number,
-  values: readonly ArrayLike<Value>[],
+  values: readonly ColumnValues[],
   n: number,
   started: (put: Promise<void>) => void,
 ): TableFile[] {
   const partitionColumns = run.settings.partitions[table];
   const all = TABLE_COLUMNS[table];
+  // The partition reader reads the partition columns (songplays' start_time for year and month): those as values,
+  // the others are left as given (the cast: the reader never reads them).
+  const read = (c: Column) => partitionColumns.includes(c.name) || (table === 'songplays' && c.name === 'start_time');
+  const readable = values.map((v, j) => (read(all[j] as Column) ? valuesOf(v) : v)) as ArrayLike<Value>[];
   const inFile = all.flatMap((c, j) => (partitionColumns.includes(c.name) ? [] : [j]));
   const fileColumns = inFile.map((j) => all[j] as Column);
   const partitionOf = partitionReader(table, partitionColumns);
@@ -441,7 +460,7 @@ function writeTable(
   let previous: (string | number | null)[] = [];
   let rows: number[] = [];
   for (let i = 0; i < n; i++) {
-    partitionOf(values, i, partition);
+    partitionOf(readable, i, partition);
     if (i === 0 || !sameValues(partition, previous)) {
       const path = partitionPath(partitionColumns, partition);
       rows = groups.get(path) ?? [];
@@ -455,9 +474,15 @@ function writeTable(
     // A partition's rows are mostly one run of rows (songplays and time in time order): then a slice.
     const first = rows[0] as number;
     const contiguous = (rows[rows.length - 1] as number) - first + 1 === rows.length;
-    const columns = inFile.map((j) => {
-      const column = values[j] as Value[] | Float64Array | Int32Array;
-      if (rows.length === n) return column;
+    const columns = inFile.map((j): ColumnValues => {
+      const given = values[j] as ColumnValues;
+      if (rows.length === n) return given;
+      if (given instanceof arrow.Data) {
+        // Only songplays are given so, and their partitions (year, month) are runs of rows in time order.
+        if (!contiguous) throw new Error(`${table}: a partition of rows apart, in a column given as Arrow data`);
+        return given.slice(first, rows.length);
+      }
+      const column = given as Value[] | Float64Array | Int32Array;
       return contiguous ? column.slice(first, first + rows.length) : rows.map((i) => column[i]);
     });
     const body = encodeParquetColumns(fileColumns, columns, rows.length);

@@ -15,6 +15,7 @@ import {
   encodeIpcColumns,
   encodeParquet,
   type Row,
+  valuesOf,
 } from '../../shared/columnar.ts';
 import type { TableName } from '../../shared/config.ts';
 import { SHUFFLES } from '../../shared/keys.ts';
@@ -187,6 +188,37 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     // Assess
     assert.equal(back.length, 20_000);
     assert.deepEqual(back, rows);
+  });
+
+  test('values read from sliced Arrow data (a partition of the writer) are the slice of the values', () => {
+    // Prepare: every kind, a dictionary, nulls; sliced at an offset that is not a multiple of 8
+    const columns: Column[] = [
+      { name: 'text', kind: 'utf8' },
+      { name: 'agent', kind: 'utf8', repeated: true },
+      { name: 'n', kind: 'int32' },
+      { name: 'big', kind: 'int64' },
+      { name: 'ts', kind: 'timestamp' },
+      { name: 'x', kind: 'float64' },
+    ];
+    const n = 200;
+    const values = [
+      Array.from({ length: n }, (_, i) => (i % 9 === 0 ? null : `t${i}é`)),
+      Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : `agent ${i % 3}`)),
+      Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : i - 100)),
+      Array.from({ length: n }, (_, i) => (i % 6 === 0 ? null : (i - 100) * 2 ** 35)),
+      Array.from({ length: n }, (_, i) => (i % 4 === 0 ? null : 1541106106796 + i)),
+      Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : i / 3)),
+    ];
+    const batch = arrow.tableFromIPC(encodeIpcColumns(columns, values, n)).batches[0] as arrow.RecordBatch;
+
+    // Act
+    const sliced = columns.map((c) => valuesOf((batch.getChild(c.name)?.data[0] as arrow.Data).slice(13, 150)));
+
+    // Assess
+    assert.deepEqual(
+      sliced,
+      values.map((v) => v.slice(13, 163)),
+    );
   });
 
   test('a text column given numbers holds their text as String() writes it, digits written for safe integers', () => {

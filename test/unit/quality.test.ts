@@ -1,12 +1,13 @@
 /** The quality gate's checks on digests: each kind of violation fails its own check, with counts. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { encodeIpc, type Row } from '../../shared/columnar.ts';
+import * as arrow from 'apache-arrow';
+import { encodeIpc, encodeIpcColumns, type Row } from '../../shared/columnar.ts';
 import { type Digest, digestOf, QualityGate, qualityChecks, type RunReport } from '../../shared/commit.ts';
 import { DEFAULT_SETTINGS, type TableName } from '../../shared/config.ts';
 import { fingerprintColumn, fingerprintRows, fingerprintText } from '../../shared/fingerprints.ts';
 import type { RunContext } from '../../shared/plan.ts';
-import { DIGEST_COLUMNS } from '../../shared/schemas.ts';
+import { type Column, DIGEST_COLUMNS } from '../../shared/schemas.ts';
 
 const run = { settings: DEFAULT_SETTINGS, target: '/lake' } as unknown as RunContext;
 const counts = (read: number, rejected: number) => ({
@@ -165,6 +166,90 @@ describe('fingerprintRows (format 2 digests: a row changed is a fingerprint chan
     const got = prints(rows);
     assert.equal(got[0], got[1]);
     assert.equal(new Set(got).size, rows.length - 1);
+  });
+
+  /** Format 2's row fingerprint as first written, row by row: the lakes' digests hold these. */
+  function formatTwo(columns: readonly ArrayLike<unknown>[], length: number): string[] {
+    const bits = new Float64Array(1);
+    const halves = new Int32Array(bits.buffer);
+    const mix = (h: number): number => {
+      let x = h ^ (h >>> 16);
+      x = Math.imul(x, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      return x ^ (x >>> 16);
+    };
+    return Array.from({ length }, (_, i) => {
+      let a = 0x811c9dc5;
+      let b = 0x9747b28c;
+      for (const column of columns) {
+        const v = column[i];
+        if (typeof v === 'string') {
+          for (let k = 0; k < v.length; k++) {
+            a = Math.imul(a ^ v.charCodeAt(k), 0x01000193);
+            b = Math.imul(b ^ v.charCodeAt(k), 0x5bd1e995);
+            b ^= b >>> 15;
+          }
+          a = Math.imul(a ^ (v.length + 0x10000), 0x01000193);
+          b = Math.imul(b ^ v.length, 0x5bd1e995);
+        } else if (typeof v === 'number') {
+          bits[0] = v;
+          a = Math.imul(a ^ (halves[0] as number), 0x01000193);
+          b = Math.imul(b ^ (halves[1] as number), 0x5bd1e995);
+          a = Math.imul(a ^ 0x20000, 0x01000193);
+          b ^= b >>> 15;
+        } else {
+          a = Math.imul(a ^ 0x30000, 0x01000193);
+          b = Math.imul(b ^ 0x30000, 0x5bd1e995);
+        }
+      }
+      return `${mix(a)}:${mix(b ^ mix(a))}`;
+    });
+  }
+
+  test('columns given as Arrow data (plain text, dictionaries, numbers, sliced) fingerprint as their values do', () => {
+    // Prepare: text with non-ASCII and empty values, a dictionary column, int32, int64, timestamps and floats of
+    // every sign, nulls in each; the encoder's layouts, then the same columns sliced at an odd offset.
+    const n = 3000;
+    const texts = ['Zoë', 'Alizée 東京 🎵', '', 'plain ascii', 'x'.repeat(90)];
+    const columns: Column[] = [
+      { name: 'id', kind: 'utf8' },
+      { name: 'agent', kind: 'utf8', repeated: true },
+      { name: 'year', kind: 'int32' },
+      { name: 'session', kind: 'int64' },
+      { name: 'ts', kind: 'timestamp' },
+      { name: 'length', kind: 'float64' },
+    ];
+    const values: (string | number | null)[][] = [
+      Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : `${texts[i % 5]}-${i}`)),
+      Array.from({ length: n }, (_, i) => (i % 13 === 0 ? null : (texts[i % 5] as string))),
+      Array.from({ length: n }, (_, i) => (i % 17 === 0 ? null : (i % 7) - 3)),
+      Array.from({ length: n }, (_, i) => (i % 19 === 0 ? null : (i - 1500) * 2 ** 33 + i)),
+      Array.from({ length: n }, (_, i) => (i % 23 === 0 ? null : 1541106106796 + i * 997 - 2 ** 42)),
+      Array.from({ length: n }, (_, i) => (i % 29 === 0 ? null : i % 31 === 0 ? -0 : (i - 1500) / 7)),
+    ];
+    const batch = arrow.tableFromIPC(encodeIpcColumns(columns, values, n)).batches[0] as arrow.RecordBatch;
+    const data = columns.map((c) => batch.getChild(c.name)?.data[0] as arrow.Data);
+    assert.ok(arrow.DataType.isDictionary(data[1]?.type), 'the repeated column is a dictionary');
+    const print = (cols: readonly (ArrayLike<unknown> | arrow.Data)[], length: number) => {
+      const { hi, lo } = fingerprintRows(cols, length);
+      return Array.from(hi, (h, i) => `${h}:${lo[i]}`);
+    };
+
+    // Act
+    const fromValues = print(values, n);
+    const fromData = print(data, n);
+    const fromSlices = print(
+      data.map((d) => d.slice(37, 1000)),
+      1000,
+    );
+
+    // Assess
+    const expected = formatTwo(values, n);
+    assert.deepEqual(fromValues, expected);
+    assert.deepEqual(fromData, expected);
+    assert.deepEqual(fromSlices, expected.slice(37, 1037));
+    assert.equal(new Set(expected).size, n);
   });
 
   test('100,000 distinct rows of near-identical values give 100,000 fingerprints', () => {
