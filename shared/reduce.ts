@@ -278,7 +278,12 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     );
     // The sort's columns are decoded already: valuesAt reuses them.
     const inOrder = (name: string) => plays.valuesAt(PLAY_COLUMN[name] as Column, order);
-    const matched = matchSongs(inOrder('song'), inOrder('artist'), inOrder('length'), songkeys);
+    const matched = matchSongs(
+      plays.dataAt(PLAY_COLUMN.song as Column, order),
+      plays.dataAt(PLAY_COLUMN.artist as Column, order),
+      inOrder('length'),
+      songkeys,
+    );
     // Columns only written on are copied as bytes in file order, as plain text, and never read out as values.
     const songplays = TABLE_COLUMNS.songplays.map(({ name }): ColumnValues => {
       if (name === 'song_id' || name === 'artist_id') return matched[name];

@@ -2,6 +2,7 @@
 // (docs/contract.md, "Precedence", "The join").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import * as arrow from 'apache-arrow';
 import type { Row } from '../../shared/columnar.ts';
 import { TABLE_COLUMNS } from '../../shared/schemas.ts';
 import {
@@ -397,7 +398,10 @@ describe('matchSongs', () => {
   /** Songplays rows of plays as the facts reducer writes them: the plays' columns and each one's match. */
   const joinSongplays = (plays: readonly Row[], songs: readonly Row[]): Row[] => {
     const column = (name: string) => plays.map((p) => p[name] ?? null);
-    const matched = matchSongs(column('song'), column('artist'), column('length'), songs);
+    // The names as the reducer gives them: plain Arrow text, made here by Arrow's own builder.
+    const text = (name: string) =>
+      arrow.vectorFromArray(column(name) as (string | null)[], new arrow.Utf8()).data[0] as arrow.Data;
+    const matched = matchSongs(text('song'), text('artist'), column('length'), songs);
     return plays.map((p, i) =>
       Object.fromEntries(
         SONGPLAY_COLUMNS.map((c) => [
@@ -520,6 +524,38 @@ describe('matchSongs', () => {
       ['artist', null, null],
       ['case', null, null],
       ['ok', 'SOA', 'AR-SOA'],
+    ]);
+  });
+
+  test('names are compared whole: split differently, non-ASCII, or a prefix of another', () => {
+    // Prepare: two songs whose title and artist joined are the same text, a non-ASCII pair, and a title that is a
+    // prefix of another's
+    const songs = [
+      song('SOAB', 200, { title: 'ab', artist_name: 'c' }),
+      song('SOA', 200, { title: 'a', artist_name: 'bc' }),
+      song('SOZ', 200, { title: 'Moi… Lolita', artist_name: 'Alizée' }),
+      song('SOZ2', 200, { title: 'Moi… Lolita (remix)', artist_name: 'Alizée' }),
+    ];
+    const plays = [
+      play('ab/c', 200, { song: 'ab', artist: 'c' }),
+      play('a/bc', 200, { song: 'a', artist: 'bc' }),
+      play('abc/', 200, { song: 'abc', artist: '' }),
+      play('accent', 200, { song: 'Moi… Lolita', artist: 'Alizée' }),
+      play('no accent', 200, { song: 'Moi… Lolita', artist: 'Alizee' }),
+      play('remix', 200, { song: 'Moi… Lolita (remix)', artist: 'Alizée' }),
+    ];
+
+    // Act
+    const out = joinSongplays(plays, songs);
+
+    // Assess
+    assert.deepEqual(matchOf(out), [
+      ['ab/c', 'SOAB', 'AR-SOAB'],
+      ['a/bc', 'SOA', 'AR-SOA'],
+      ['abc/', null, null],
+      ['accent', 'SOZ', 'AR-SOZ'],
+      ['no accent', null, null],
+      ['remix', 'SOZ2', 'AR-SOZ2'],
     ]);
   });
 
