@@ -5,7 +5,9 @@
 import { Buffer } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { FingerprintTable, fingerprintColumn } from './fingerprints.ts';
 import { arrowSchema, arrowType, type Column } from './schemas.ts';
+import { type Groups, groupsByValue } from './transform.ts';
 
 /** A row: column name to plain value. */
 export type Row = Record<string, string | number | null>;
@@ -528,6 +530,72 @@ export class ArrowRows {
     return this.gather(column, arrowType(column.kind), this.locate(picks));
   }
 
+  /**
+   * The given rows grouped by a text column (nulls one group; Groups, by position in `rows`), from the column's
+   * bytes: a 64-bit fingerprint finds a row's group and its bytes are compared with the group's first row's
+   * (groups whose fingerprints collide are chained), so no value is decoded and no string hashed. A column of
+   * another type is grouped by its values.
+   */
+  groups(name: string, rows: Int32Array): Groups {
+    const chunks = this.batches.map((b) => columnData(b, name));
+    const texts = chunks.map((d) => (d ? textBuffers(d) : null));
+    if (texts.some((t, k) => t === undefined && chunks[k])) {
+      const values = this.values(name);
+      return groupsByValue(rows.length, (p) => values[rows[p] as number]);
+    }
+    // Each row's text: its batch's buffers and its entry in them, or -1 for a null.
+    const prints = chunks.map((d) => (d ? fingerprintColumn([d]) : undefined));
+    const entry = (r: number): number => {
+      const k = this.chunkOf[r] as number;
+      const i = r - (this.starts[k] as number);
+      const print = prints[k];
+      if (!print || print.nulls[i] === 1) return -1;
+      const text = texts[k] as TextBuffers;
+      return text.indices ? (text.indices[i] as number) : i;
+    };
+    const same = (r: number, s: number): boolean => {
+      const [a, b] = [texts[this.chunkOf[r] as number] as TextBuffers, texts[this.chunkOf[s] as number] as TextBuffers];
+      const [i, j] = [entry(r), entry(s)];
+      const length = (a.offsets[i + 1] as number) - (a.offsets[i] as number);
+      if ((b.offsets[j + 1] as number) - (b.offsets[j] as number) !== length) return false;
+      const [x, y] = [a.offsets[i] as number, b.offsets[j] as number];
+      for (let k = 0; k < length; k++) if (a.bytes[x + k] !== b.bytes[y + k]) return false;
+      return true;
+    };
+    const table = new FingerprintTable(rows.length, true);
+    const groupOf = new Int32Array(rows.length);
+    // Each group's first row, and the group chained before it on the same fingerprint (-1: none).
+    const first: number[] = [];
+    const chained: number[] = [];
+    let nulls = -1;
+    for (let p = 0; p < rows.length; p++) {
+      const r = rows[p] as number;
+      const k = this.chunkOf[r] as number;
+      const i = r - (this.starts[k] as number);
+      const print = prints[k];
+      if (!print || print.nulls[i] === 1) {
+        if (nulls < 0) {
+          nulls = first.length;
+          first.push(r);
+          chained.push(-1);
+        }
+        groupOf[p] = nulls;
+        continue;
+      }
+      const slot = table.add(print.hi[i] as number, print.lo[i] as number);
+      let g = table.added ? -1 : (table.valueHi[slot] as number);
+      while (g >= 0 && !same(r, first[g] as number)) g = chained[g] as number;
+      if (g < 0) {
+        g = first.length;
+        first.push(r);
+        chained.push(table.added ? -1 : (table.valueHi[slot] as number));
+        table.valueHi[slot] = g;
+      }
+      groupOf[p] = g;
+    }
+    return { groupOf, count: first.length };
+  }
+
   /** The picked rows as row objects of the given columns (null where a stream lacks one). */
   rows(columns: readonly Column[], picks: Int32Array): Row[] {
     const names = columns.map((c) => c.name);
@@ -573,6 +641,28 @@ export class ArrowRows {
     const values = Array.from(picked.chunk, (k, p) => decoded[k]?.[picked.row[p] as number] ?? null);
     return (column.repeated ? dictionaryColumn(values) : undefined) ?? buildColumn(column, type, values);
   }
+}
+
+/** A text column's offsets and bytes, with a dictionary's indices into them. */
+interface TextBuffers {
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  indices: Int32Array | undefined;
+}
+
+/** A column's text buffers: plain UTF-8 or a dictionary of it; undefined for any other layout. */
+function textBuffers(data: arrow.Data): TextBuffers | undefined {
+  let text = data;
+  let indices: Int32Array | undefined;
+  if (arrow.DataType.isDictionary(data.type)) {
+    const parts = (data.dictionary as arrow.Vector | undefined)?.data;
+    if (parts?.length !== 1 || !(data.values instanceof Int32Array)) return undefined;
+    text = parts[0] as arrow.Data;
+    if (text.nullCount > 0) return undefined;
+    indices = data.values;
+  }
+  if (!arrow.DataType.isUtf8(text.type) || !(text.valueOffsets instanceof Int32Array)) return undefined;
+  return { offsets: text.valueOffsets, bytes: text.values as Uint8Array, indices };
 }
 
 /** A batch's column by name, or null when its stream has no such column. */

@@ -177,11 +177,10 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       const oldRows = rows.streamRows(0);
       live = live.filter((i) => i >= oldRows || !stale.has(src[i] as string));
     }
-    const keys = rows.values(key);
     const order = compareColumns(compare, Object.fromEntries(compared.map((c) => [c, rows.values(c)])));
     const { kept, winners } = dedupeRows(
       live.length,
-      (p) => keys[live[p] as number],
+      rows.groups(key, live),
       (p) => src[live[p] as number],
       (p, q) => order(live[p] as number, live[q] as number),
     );
@@ -252,13 +251,19 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       TABLE_COLUMNS.time.map((c) => parts[c.name as keyof typeof parts]),
       (i) => ({ start_time: times[i] as number }),
     );
-    const [ids, song, artist] = [rows.values('songplay_id'), rows.values('song'), rows.values('artist')];
+    const [song, artist] = [rows.values('song'), rows.values('artist')];
     const byBucket: number[][] = Array.from({ length: run.settings.buckets }, () => []);
+    // Plays that cannot match spread by id instead of piling into one bucket: their ids are read out, the others'
+    // never are.
+    const unmatchable = Int32Array.from(
+      Array.prototype.filter.call(picked, (i: number) => song[i] == null || artist[i] == null),
+    );
+    const ids = rows.valuesAt(PLAY_COLUMN.songplay_id as Column, unmatchable);
+    let u = 0;
     for (const i of picked) {
-      // Plays that cannot match spread by id instead of piling into one bucket.
       const s = song[i];
       const a = artist[i];
-      const key = s != null && a != null ? joinShuffleKey(s as string, a as string) : (ids[i] as string);
+      const key = s != null && a != null ? joinShuffleKey(s as string, a as string) : (ids[u++] as string);
       (byBucket[bucketOf(key, run.settings.buckets)] as number[]).push(i);
     }
     byBucket.forEach((plays, b) => {

@@ -87,37 +87,68 @@ export function compareColumns(
 /** Users: the latest event by ts wins; precedence breaks ties. */
 export const byLatest = (a: Row, b: Row): number => (b.ts as number) - (a.ts as number) || byPrecedence(a, b);
 
+/** Rows grouped by key: each row's group, numbered from 0 in the order of the groups' first rows. */
+export interface Groups {
+  groupOf: Int32Array;
+  count: number;
+}
+
+/** Rows 0 to n - 1 grouped by the value `keyOf` gives (a Map of the values). */
+export function groupsByValue(n: number, keyOf: (i: number) => unknown): Groups {
+  const ids = new Map<unknown, number>();
+  const groupOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = keyOf(i);
+    let g = ids.get(k);
+    if (g === undefined) {
+      g = ids.size;
+      ids.set(k, g);
+    }
+    groupOf[i] = g;
+  }
+  return { groupOf, count: ids.size };
+}
+
 /**
  * The best row per (key, source object), which the state keeps, and of those the best per key, which the tables
- * get, in one pass, over row numbers 0 to n - 1 of columns: their key, their source, and a comparator. Rows are
- * grouped by key (a group is almost always one row), not by a text of key and source made per row. Returns the
- * row numbers kept and the winners, each in the order of their keys' first rows.
+ * get, in one pass, over row numbers 0 to n - 1 of columns: their key's group (Groups), their source, and a
+ * comparator. A group is almost always one row. Returns the row numbers kept and the winners, each in the order of
+ * their groups.
  */
 export function dedupeRows(
   n: number,
-  keyOf: (i: number) => unknown,
+  groups: Groups,
   srcOf: (i: number) => unknown,
   compare: (i: number, j: number) => number,
 ): { kept: Int32Array; winners: Int32Array } {
-  const groups = new Map<unknown, number | number[]>();
+  const { groupOf, count } = groups;
+  // Each group's rows in order, by counting: where a group's rows start, then the rows.
+  const starts = new Int32Array(count + 1);
   for (let i = 0; i < n; i++) {
-    const k = keyOf(i);
-    const group = groups.get(k);
-    if (group === undefined) groups.set(k, i);
-    else if (typeof group === 'number') groups.set(k, [group, i]);
-    else group.push(i);
+    const g = (groupOf[i] as number) + 1;
+    starts[g] = (starts[g] as number) + 1;
+  }
+  for (let g = 0; g < count; g++) starts[g + 1] = (starts[g + 1] as number) + (starts[g] as number);
+  const members = new Int32Array(n);
+  const filled = starts.slice(0, count);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i] as number;
+    members[filled[g] as number] = i;
+    filled[g] = (filled[g] as number) + 1;
   }
   const kept: number[] = [];
-  const winners = new Int32Array(groups.size);
-  let w = 0;
-  for (const group of groups.values()) {
-    if (typeof group === 'number') {
-      kept.push(group);
-      winners[w++] = group;
+  const winners = new Int32Array(count);
+  for (let g = 0; g < count; g++) {
+    const from = starts[g] as number;
+    const to = starts[g + 1] as number;
+    if (to - from === 1) {
+      kept.push(members[from] as number);
+      winners[g] = members[from] as number;
       continue;
     }
     const bySource = new Map<unknown, number>();
-    for (const i of group) {
+    for (let m = from; m < to; m++) {
+      const i = members[m] as number;
       const current = bySource.get(srcOf(i));
       if (current === undefined || compare(i, current) < 0) bySource.set(srcOf(i), i);
     }
@@ -126,7 +157,7 @@ export function dedupeRows(
       kept.push(i);
       if (best < 0 || compare(i, best) < 0) best = i;
     }
-    winners[w++] = best;
+    winners[g] = best;
   }
   return { kept: Int32Array.from(kept), winners };
 }

@@ -20,6 +20,7 @@ import {
 import type { TableName } from '../../shared/config.ts';
 import { SHUFFLES } from '../../shared/keys.ts';
 import { type Column, type ColumnKind, SHUFFLE_COLUMNS, TABLE_COLUMNS } from '../../shared/schemas.ts';
+import { groupsByValue } from '../../shared/transform.ts';
 
 /** Sample values per kind: edge values, unicode, int64 above 2^31, timestamps before and after 1970. */
 const SAMPLES: Record<ColumnKind, (string | number)[]> = {
@@ -385,6 +386,38 @@ describe('ArrowRows: picked rows of IPC slices copied into new IPC as bytes', ()
     assert.deepEqual(
       rows.values('line').slice(28, 52),
       expected.slice(28, 52).map((r) => r.line),
+    );
+  });
+
+  test('groups: rows grouped by a text column from its bytes, as grouping its values gives them', () => {
+    // Prepare: keys repeating across slices, as plain text (songplay_id: mostly distinct, some null), as a
+    // dictionary (user_id, src) and missing from an older slice (null); a number column goes through its values.
+    const columns = SHUFFLE_COLUMNS.events;
+    const key = (i: number) => (i % 11 === 0 ? null : `id-${i % 23}-Zoë`);
+    const slices = [eventSlice(0, 40, 4), eventSlice(40, 40, 4), eventSlice(80, 25, 4)].map((slice, k) =>
+      slice.map((r, i) => ({ ...r, songplay_id: key(k * 40 + i) })),
+    );
+    const withoutIds = columns.filter((c) => c.name !== 'songplay_id');
+    const rows = new ArrowRows([
+      encodeIpc(columns, slices[0] as Row[]),
+      encodeIpc(columns, slices[1] as Row[]),
+      encodeIpc(withoutIds, slices[2] as Row[]),
+    ]);
+    // Some rows, in another order, one of them twice.
+    const live = Int32Array.from({ length: 90 }, (_, p) => (p * 7 + 3) % 105);
+
+    for (const name of ['songplay_id', 'user_id', 'src', 'missing']) {
+      // Act
+      const groups = rows.groups(name, live);
+
+      // Assess
+      const values = rows.values(name);
+      const expected = groupsByValue(live.length, (p) => values[live[p] as number]);
+      assert.deepEqual(groups, expected, name);
+    }
+    assert.equal(
+      rows.groups('songplay_id', live).count,
+      new Set(Array.from(live, (r) => rows.values('songplay_id')[r])).size,
     );
   });
 

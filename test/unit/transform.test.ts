@@ -12,6 +12,7 @@ import {
   compareColumns,
   DURATION_TOLERANCE,
   dedupeRows,
+  groupsByValue,
   joinShuffleKey,
   matchSongs,
   partitionBucket,
@@ -216,7 +217,7 @@ function dedupeBySource(rows: readonly Row[], key: string, compare: (a: Row, b: 
   const at = (i: number) => rows[i] as Row;
   const { kept, winners } = dedupeRows(
     rows.length,
-    (i) => at(i)[key],
+    groupsByValue(rows.length, (i) => at(i)[key]),
     (i) => at(i).src,
     (i, j) => compare(at(i), at(j)),
   );
