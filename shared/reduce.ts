@@ -255,9 +255,7 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     const byBucket: number[][] = Array.from({ length: run.settings.buckets }, () => []);
     // Plays that cannot match spread by id instead of piling into one bucket: their ids are read out, the others'
     // never are.
-    const unmatchable = Int32Array.from(
-      Array.prototype.filter.call(picked, (i: number) => song[i] == null || artist[i] == null),
-    );
+    const unmatchable = picked.filter((i) => song[i] == null || artist[i] == null);
     const ids = rows.valuesAt(PLAY_COLUMN.songplay_id as Column, unmatchable);
     let u = 0;
     for (const i of picked) {
