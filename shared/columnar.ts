@@ -5,7 +5,7 @@
 import { Buffer } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
-import { FingerprintTable, fingerprintColumn } from './fingerprints.ts';
+import { FingerprintTable, fingerprintColumn, type TextBuffers, textBuffers, textEntry } from './fingerprints.ts';
 import { arrowSchema, arrowType, type Column } from './schemas.ts';
 import { type Groups, groupsByValue } from './transform.ts';
 
@@ -543,15 +543,11 @@ export class ArrowRows {
       const values = this.values(name);
       return groupsByValue(rows.length, (p) => values[rows[p] as number]);
     }
-    // Each row's text: its batch's buffers and its entry in them, or -1 for a null.
     const prints = chunks.map((d) => (d ? fingerprintColumn([d]) : undefined));
+    // Each row's text: its batch's buffers and its entry in them (rows compared here are not null).
     const entry = (r: number): number => {
       const k = this.chunkOf[r] as number;
-      const i = r - (this.starts[k] as number);
-      const print = prints[k];
-      if (!print || print.nulls[i] === 1) return -1;
-      const text = texts[k] as TextBuffers;
-      return text.indices ? (text.indices[i] as number) : i;
+      return textEntry(texts[k] as TextBuffers, r - (this.starts[k] as number));
     };
     const same = (r: number, s: number): boolean => {
       const [a, b] = [texts[this.chunkOf[r] as number] as TextBuffers, texts[this.chunkOf[s] as number] as TextBuffers];
@@ -641,28 +637,6 @@ export class ArrowRows {
     const values = Array.from(picked.chunk, (k, p) => decoded[k]?.[picked.row[p] as number] ?? null);
     return (column.repeated ? dictionaryColumn(values) : undefined) ?? buildColumn(column, type, values);
   }
-}
-
-/** A text column's offsets and bytes, with a dictionary's indices into them. */
-interface TextBuffers {
-  offsets: Int32Array;
-  bytes: Uint8Array;
-  indices: Int32Array | undefined;
-}
-
-/** A column's text buffers: plain UTF-8 or a dictionary of it; undefined for any other layout. */
-function textBuffers(data: arrow.Data): TextBuffers | undefined {
-  let text = data;
-  let indices: Int32Array | undefined;
-  if (arrow.DataType.isDictionary(data.type)) {
-    const parts = (data.dictionary as arrow.Vector | undefined)?.data;
-    if (parts?.length !== 1 || !(data.values instanceof Int32Array)) return undefined;
-    text = parts[0] as arrow.Data;
-    if (text.nullCount > 0) return undefined;
-    indices = data.values;
-  }
-  if (!arrow.DataType.isUtf8(text.type) || !(text.valueOffsets instanceof Int32Array)) return undefined;
-  return { offsets: text.valueOffsets, bytes: text.values as Uint8Array, indices };
 }
 
 /** A batch's column by name, or null when its stream has no such column. */

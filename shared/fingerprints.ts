@@ -26,18 +26,31 @@ function mix(h: number): number {
   return x ^ (x >>> 16);
 }
 
-/** Two independent 32-bit hashes of bytes[start, end), into outHi and outLo. */
-function hashBytes(bytes: Uint8Array, start: number, end: number): void {
-  let a = 0x811c9dc5 ^ (end - start);
-  let b = 0x9747b28c;
+// The two running hashes of hashInto, between its calls.
+let runA = 0;
+let runB = 0;
+
+/** Feeds bytes[start, end) to the two running hashes. */
+function hashInto(bytes: Uint8Array, start: number, end: number): void {
+  let a = runA;
+  let b = runB;
   for (let i = start; i < end; i++) {
     const c = bytes[i] as number;
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  outHi = mix(a);
-  outLo = mix(b ^ (end - start));
+  runA = a;
+  runB = b;
+}
+
+/** Two independent 32-bit hashes of bytes[start, end), into outHi and outLo. */
+function hashBytes(bytes: Uint8Array, start: number, end: number): void {
+  runA = 0x811c9dc5 ^ (end - start);
+  runB = 0x9747b28c;
+  hashInto(bytes, start, end);
+  outHi = mix(runA);
+  outLo = mix(runB ^ (end - start));
 }
 
 /** The last fingerprintPair(), read without an allocation per call. */
@@ -48,23 +61,13 @@ export const PAIR = { hi: 0, lo: 0 };
  * in between, so that the bytes split differently give another fingerprint.
  */
 export function fingerprintPair(a: Uint8Array, a0: number, a1: number, b: Uint8Array, b0: number, b1: number): void {
-  let h = 0x811c9dc5 ^ (a1 - a0);
-  let g = 0x9747b28c;
-  for (let i = a0; i < a1; i++) {
-    const c = a[i] as number;
-    h = Math.imul(h ^ c, 0x01000193);
-    g = Math.imul(g ^ c, 0x5bd1e995);
-    g ^= g >>> 15;
-  }
-  h = Math.imul(h ^ 0x100, 0x01000193);
-  for (let i = b0; i < b1; i++) {
-    const c = b[i] as number;
-    h = Math.imul(h ^ c, 0x01000193);
-    g = Math.imul(g ^ c, 0x5bd1e995);
-    g ^= g >>> 15;
-  }
-  PAIR.hi = mix(h);
-  PAIR.lo = mix(g ^ (a1 - a0) ^ ((b1 - b0) << 16));
+  runA = 0x811c9dc5 ^ (a1 - a0);
+  runB = 0x9747b28c;
+  hashInto(a, a0, a1);
+  runA = Math.imul(runA ^ 0x100, 0x01000193);
+  hashInto(b, b0, b1);
+  PAIR.hi = mix(runA);
+  PAIR.lo = mix(runB ^ (a1 - a0) ^ ((b1 - b0) << 16));
 }
 
 /** The fingerprint of a string, the same as of its UTF-8 bytes in an Arrow column. */
@@ -233,6 +236,41 @@ function mixData(data: arrow.Data, length: number, as: Int32Array, bs: Int32Arra
 /** Any other layout's values, through Arrow's getters (int64 as Number). */
 function decode(data: arrow.Data): unknown[] {
   return [...arrow.makeVector(data)].map((v) => (typeof v === 'bigint' ? Number(v) : (v ?? null)));
+}
+
+/**
+ * A text column's buffers: offsets and bytes, a dictionary's indices into them, and the validity bitmap (Arrow's
+ * slice() cuts the other buffers and keeps the bitmap whole: `offset` counts in the bitmap only).
+ */
+export interface TextBuffers {
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  indices: Int32Array | undefined;
+  bitmap: Uint8Array | undefined;
+  offset: number;
+}
+
+/** A column's text buffers: plain UTF-8 or a dictionary of it (no null entry); undefined for any other layout. */
+export function textBuffers(data: arrow.Data): TextBuffers | undefined {
+  let text = data;
+  let indices: Int32Array | undefined;
+  if (arrow.DataType.isDictionary(data.type)) {
+    const parts = (data.dictionary as arrow.Vector | undefined)?.data;
+    if (parts?.length !== 1 || !(data.values instanceof Int32Array)) return undefined;
+    text = parts[0] as arrow.Data;
+    if (text.nullCount > 0) return undefined;
+    indices = data.values;
+  }
+  if (!arrow.DataType.isUtf8(text.type) || !(text.valueOffsets instanceof Int32Array)) return undefined;
+  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+  return { offsets: text.valueOffsets, bytes: text.values as Uint8Array, indices, bitmap, offset: data.offset };
+}
+
+/** The entry of row i in a text column's offsets, or -1 for a null. */
+export function textEntry(text: TextBuffers, i: number): number {
+  const bit = text.offset + i;
+  if (text.bitmap && ((text.bitmap[bit >> 3] as number) & (1 << (bit & 7))) === 0) return -1;
+  return text.indices ? (text.indices[i] as number) : i;
 }
 
 /** Fingerprints of a text column (plain UTF-8 or a dictionary of it), read from its buffers. */

@@ -1,7 +1,7 @@
 /** The reducers' pure transforms: hashing, precedence, dedupe, and the songplays join. */
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
 import type { Row, Value } from './columnar.ts';
-import { FingerprintTable, fingerprintPair, PAIR } from './fingerprints.ts';
+import { FingerprintTable, fingerprintPair, PAIR, type TextBuffers, textBuffers, textEntry } from './fingerprints.ts';
 import { partitionPath } from './keys.ts';
 
 /** FNV-1a over UTF-16 code units: a stable bucket for a key on every machine and run. */
@@ -221,8 +221,8 @@ export const DURATION_TOLERANCE = 0.01;
 
 /**
  * Matches plays to songs on (title, artist name) and a duration within the tolerance; the closest duration
- * wins, then the smallest song_id. The plays are given as their song and artist columns as Arrow text (plain
- * UTF-8) and their lengths; returns each play's song_id and artist_id, null where it matched no song. The plays'
+ * wins, then the smallest song_id. The plays are given as their song and artist columns as Arrow text and their
+ * lengths; returns each play's song_id and artist_id, null where it matched no song. The plays'
  * names are never decoded: they are looked up by a fingerprint of their bytes, and a candidate's names compared
  * byte by byte (as strings per play, they were a tenth of the facts reducers' time).
  */
@@ -250,16 +250,18 @@ export function matchSongs(
       index.valueHi[slot] = names.length - 1;
     }
   }
-  const titles = plainText(song);
-  const artists = plainText(artist);
+  const titles = textOf(song);
+  const artists = textOf(artist);
   const out = { song_id: [] as (string | null)[], artist_id: [] as (string | null)[] };
   for (let i = 0; i < song.length; i++) {
     let best: Row | undefined;
     let bestDiff = Number.POSITIVE_INFINITY;
     const played = length[i];
-    if (played != null && titles.valid(i) && artists.valid(i)) {
-      const [t0, t1] = [titles.offsets[i] as number, titles.offsets[i + 1] as number];
-      const [a0, a1] = [artists.offsets[i] as number, artists.offsets[i + 1] as number];
+    const t = textEntry(titles, i);
+    const a = textEntry(artists, i);
+    if (played != null && t >= 0 && a >= 0) {
+      const [t0, t1] = [titles.offsets[t] as number, titles.offsets[t + 1] as number];
+      const [a0, a1] = [artists.offsets[a] as number, artists.offsets[a + 1] as number];
       fingerprintPair(titles.bytes, t0, t1, artists.bytes, a0, a1);
       const slot = index.find(PAIR.hi, PAIR.lo);
       for (let at = slot < 0 ? -1 : (index.valueHi[slot] as number); at >= 0; ) {
@@ -284,18 +286,11 @@ export function matchSongs(
   return out;
 }
 
-/** A plain UTF-8 Arrow column's buffers, and whether its i-th value is not null. */
-function plainText(data: arrow.Data): { offsets: Int32Array; bytes: Uint8Array; valid: (i: number) => boolean } {
-  if (!arrow.DataType.isUtf8(data.type) || !(data.valueOffsets instanceof Int32Array)) {
-    throw new Error(`matchSongs takes plain text columns, not ${data.type}`);
-  }
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
-  return {
-    offsets: data.valueOffsets,
-    bytes: data.values as Uint8Array,
-    // Arrow's slice() keeps the bitmap whole: the offset counts in it only.
-    valid: (i) => !bitmap || ((bitmap[(data.offset + i) >> 3] as number) & (1 << ((data.offset + i) & 7))) !== 0,
-  };
+/** A text column's buffers, for matchSongs. */
+function textOf(data: arrow.Data): TextBuffers {
+  const text = textBuffers(data);
+  if (!text) throw new Error(`matchSongs takes text columns, not ${data.type}`);
+  return text;
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
