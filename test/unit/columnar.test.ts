@@ -213,7 +213,9 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     const batch = arrow.tableFromIPC(encodeIpcColumns(columns, values, n)).batches[0] as arrow.RecordBatch;
 
     // Act
-    const sliced = columns.map((c) => valuesOf((batch.getChild(c.name)?.data[0] as arrow.Data).slice(13, 150)));
+    const sliced = columns.map((c) =>
+      valuesOf(((batch.getChild(c.name) as arrow.Vector).data[0] as arrow.Data).slice(13, 150)),
+    );
 
     // Assess
     assert.deepEqual(
