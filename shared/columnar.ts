@@ -179,14 +179,7 @@ function utf8Data(type: arrow.Utf8, items: ArrayLike<Value>): arrow.Data<arrow.U
       offsets[i + 1] = at;
     }
   }
-  return arrow.makeData({
-    type,
-    length: n,
-    nullCount,
-    nullBitmap: nullCount > 0 ? validity : undefined,
-    valueOffsets: offsets,
-    data: bytes ? new Uint8Array(bytes.buffer, bytes.byteOffset, at) : new Uint8Array(0),
-  });
+  return textData(type, nullCount, validity, offsets, bytes ? bytes.subarray(0, at) : new Uint8Array(0));
 }
 
 /** Digits of a number below 10^k, by k. */
@@ -236,14 +229,20 @@ function numberTextData(type: arrow.Utf8, items: ArrayLike<Value>): arrow.Data<a
     offsets[i + 1] = at;
     validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
   }
-  return arrow.makeData({
-    type,
-    length: n,
-    nullCount,
-    nullBitmap: nullCount > 0 ? validity : undefined,
-    valueOffsets: offsets,
-    data: new Uint8Array(bytes.buffer, bytes.byteOffset, at),
-  });
+  return textData(type, nullCount, validity, offsets, bytes.subarray(0, at));
+}
+
+/** Utf8 data of written offsets and bytes, with the validity bitmap when any value is null. */
+function textData(
+  type: arrow.Utf8,
+  nullCount: number,
+  validity: Uint8Array,
+  valueOffsets: Int32Array,
+  bytes: Uint8Array,
+): arrow.Data<arrow.Utf8> {
+  const nullBitmap = nullCount > 0 ? validity : undefined;
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return arrow.makeData({ type, length: valueOffsets.length - 1, nullCount, nullBitmap, valueOffsets, data });
 }
 
 /** Slots of dictionaryColumn's guesses (a power of two). */

@@ -173,6 +173,15 @@ function mixNull(i: number, as: Int32Array, bs: Int32Array): void {
  */
 function mixData(data: arrow.Data, length: number, as: Int32Array, bs: Int32Array): void {
   if (data.length !== length) throw new Error(`a column of ${data.length} rows among ${length}`);
+  const text = textBuffers(data);
+  if (text) {
+    for (let i = 0; i < length; i++) {
+      const j = textEntry(text, i);
+      if (j < 0) mixNull(i, as, bs);
+      else mixBytes(text.bytes, text.offsets[j] as number, text.offsets[j + 1] as number, i, as, bs);
+    }
+    return;
+  }
   const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
   const isNull = (i: number): boolean => {
     if (!bitmap) return false;
@@ -180,36 +189,9 @@ function mixData(data: arrow.Data, length: number, as: Int32Array, bs: Int32Arra
     return ((bitmap[bit >> 3] as number) & (1 << (bit & 7))) === 0;
   };
   const t = data.type;
-  let text = data;
-  let indices: Int32Array | undefined;
-  if (arrow.DataType.isDictionary(t)) {
-    const parts = (data.dictionary as arrow.Vector | undefined)?.data;
-    if (parts?.length !== 1 || !(data.values instanceof Int32Array)) {
-      mixValues(decode(data), length, as, bs);
-      return;
-    }
-    text = parts[0] as arrow.Data;
-    indices = data.values;
-  }
-  if (arrow.DataType.isUtf8(text.type) && text.valueOffsets instanceof Int32Array) {
-    const offsets = text.valueOffsets;
-    const bytes = text.values as Uint8Array;
-    const entryNulls = text.nullCount > 0 ? text.nullBitmap : undefined;
-    for (let i = 0; i < length; i++) {
-      if (isNull(i)) {
-        mixNull(i, as, bs);
-        continue;
-      }
-      const j = indices ? (indices[i] as number) : i;
-      const bit = text.offset + j;
-      if (entryNulls && ((entryNulls[bit >> 3] as number) & (1 << (bit & 7))) === 0) mixNull(i, as, bs);
-      else mixBytes(bytes, offsets[j] as number, offsets[j + 1] as number, i, as, bs);
-    }
-    return;
-  }
   const values = data.values as ArrayLike<number> | BigInt64Array;
   const numeric = arrow.DataType.isInt(t) || arrow.DataType.isFloat(t) || arrow.DataType.isTimestamp(t);
-  if (!numeric || indices) {
+  if (!numeric) {
     mixValues(decode(data), length, as, bs);
     return;
   }
