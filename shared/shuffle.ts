@@ -2,16 +2,16 @@
  * The shuffle between map and reduce: rows hash-partitioned on their dataset's reduce key, stored as one Arrow
  * IPC object per (dataset, bucket, producer) so a retried producer overwrites its own slices.
  */
-import { decodeIpc, decodeIpcColumns, encodeIpc, type Row, type Value } from './columnar.ts';
+import { ColumnsBuilder, decodeIpc, decodeIpcColumns, type Row, type Value } from './columnar.ts';
 import { forEachLimited, mapLimited, STORAGE_CONCURRENCY } from './concurrency.ts';
 import { type ShuffleName, shuffleBucketPrefix, shuffleKey } from './keys.ts';
 import { SHUFFLE_COLUMNS } from './schemas.ts';
 import type { ObjectStore } from './store.ts';
 import { bucketOf } from './transform.ts';
 
-/** Rows bound for the reducers, grouped by dataset and bucket. */
+/** Rows bound for the reducers, grouped by dataset and bucket, each bucket's encoded as they come. */
 export class Shuffle {
-  private readonly parts = new Map<ShuffleName, Row[][]>();
+  private readonly parts = new Map<ShuffleName, (ColumnsBuilder | undefined)[]>();
   private readonly counts: Partial<Record<ShuffleName, number>> = {};
   /** Slices given already encodable (addEncoded), each written as it is encoded. */
   private readonly encoders: [ShuffleName, number, () => Uint8Array][] = [];
@@ -28,10 +28,15 @@ export class Shuffle {
     if (!byBucket) {
       if (this.encoders.some(([n]) => n === name))
         throw new Error(`shuffle ${name} takes rows or encoded slices, not both`);
-      byBucket = Array.from({ length: this.buckets }, () => []);
+      byBucket = new Array(this.buckets).fill(undefined);
       this.parts.set(name, byBucket);
     }
-    (byBucket[bucket] as Row[]).push(row);
+    let rows = byBucket[bucket];
+    if (!rows) {
+      rows = new ColumnsBuilder(SHUFFLE_COLUMNS[name]);
+      byBucket[bucket] = rows;
+    }
+    rows.append(row);
     this.counts[name] = (this.counts[name] ?? 0) + 1;
   }
 
@@ -59,15 +64,15 @@ export class Shuffle {
     const slices: [ShuffleName, number, () => Uint8Array][] = [...this.encoders];
     for (const [name, byBucket] of this.parts) {
       byBucket.forEach((rows, b) => {
-        if (rows.length === 0) return;
+        if (!rows) return;
         slices.push([
           name,
           b,
           // The rows are let go of as they are encoded: read here, not captured.
           () => {
-            const slice = byBucket[b] as Row[];
-            byBucket[b] = [];
-            return encodeIpc(SHUFFLE_COLUMNS[name], slice);
+            const slice = byBucket[b] as ColumnsBuilder;
+            byBucket[b] = undefined;
+            return slice.encodeIpc();
           },
         ]);
       });

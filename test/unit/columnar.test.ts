@@ -9,6 +9,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
 import {
   ArrowRows,
+  ColumnsBuilder,
   decodeIpc,
   decodeIpcColumns,
   encodeIpc,
@@ -21,6 +22,7 @@ import type { TableName } from '../../shared/config.ts';
 import { SHUFFLES } from '../../shared/keys.ts';
 import { type Column, type ColumnKind, SHUFFLE_COLUMNS, TABLE_COLUMNS } from '../../shared/schemas.ts';
 import { groupsByValue } from '../../shared/transform.ts';
+import { mulberry32 } from '../support/chunks.ts';
 
 /** Sample values per kind: edge values, unicode, int64 above 2^31, timestamps before and after 1970. */
 const SAMPLES: Record<ColumnKind, (string | number)[]> = {
@@ -262,6 +264,107 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     );
     assert.equal(back?.[2], '0'); // -0
     assert.equal(back?.[12], '9007199254740991');
+  });
+});
+
+describe('ColumnsBuilder: rows encoded as they come, the same bytes as encodeIpc', () => {
+  /** Seeded rows of a dataset's columns: nulls, unicode, numbers in text, and text columns of few or many values. */
+  function randomRows(columns: readonly Column[], n: number, seed: number): Row[] {
+    const random = mulberry32(seed);
+    // Per column: how often null, and how many distinct texts (from 2 to one per row).
+    const shape = columns.map(() => ({ nulls: [0, 0.1, 1][Math.floor(random() * 3)] as number, spread: random() }));
+    return Array.from({ length: n }, () => {
+      const row: Row = {};
+      columns.forEach((c, j) => {
+        const { nulls, spread } = shape[j] as { nulls: number; spread: number };
+        if (random() < nulls) {
+          row[c.name] = null;
+          return;
+        }
+        const pick = Math.floor(random() * Math.max(2, spread * n));
+        if (c.kind !== 'utf8')
+          row[c.name] = c.kind === 'float64' ? pick / 7 : pick * (c.kind === 'int32' ? 1 : 2 ** 21);
+        else if (pick % 11 === 0)
+          row[c.name] = pick; // a number in a text column
+        else row[c.name] = pick % 5 === 0 ? `Zoë 東京 ${pick}` : `${c.name}-${pick}-${'x'.repeat(pick % 40)}`;
+      });
+      return row;
+    });
+  }
+
+  /**
+   * Each column's Arrow layout in an IPC stream: type, counts and every buffer's bytes, the dictionary's too. Only
+   * a dictionary's id is left out: Arrow numbers dictionary types from a counter of the process.
+   */
+  function layout(bytes: Uint8Array): unknown[] {
+    const hex = (b: ArrayBufferView | undefined) =>
+      b && Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+    const of = (d: arrow.Data): unknown => [
+      String(d.type),
+      d.length,
+      d.nullCount,
+      hex(d.nullBitmap),
+      hex(d.valueOffsets),
+      hex(d.values),
+      d.dictionary && of(d.dictionary.data[0] as arrow.Data),
+    ];
+    return arrow.tableFromIPC(bytes).batches.flatMap((b) => b.data.children.map(of));
+  }
+
+  for (const name of SHUFFLES) {
+    test(`${name}: every length across the growth steps and the dictionary's decisions gives encodeIpc's layout`, () => {
+      const columns = SHUFFLE_COLUMNS[name];
+      for (const [k, n] of [0, 1, 3, 255, 256, 257, 513, 1023, 1024, 1025, 3000].entries()) {
+        for (let seed = 1; seed <= 4; seed++) {
+          // Prepare
+          const rows = randomRows(columns, n, 1000 * k + seed);
+          const builder = new ColumnsBuilder(columns);
+
+          // Act
+          for (const row of rows) builder.append(row);
+          const built = builder.encodeIpc();
+
+          // Assess
+          assert.equal(builder.length, n);
+          assert.deepEqual(layout(built), layout(encodeIpc(columns, rows)), `${n} rows, seed ${seed}`);
+          // A number given to a text column comes back as its text.
+          const text = (c: Column, v: Row[string] | undefined) =>
+            c.kind === 'utf8' && typeof v === 'number' ? String(v) : v;
+          const expected = rows.map((r) => Object.fromEntries(columns.map((c) => [c.name, text(c, r[c.name])])));
+          assert.deepEqual(decodeIpc(built), expected);
+        }
+      }
+    });
+  }
+
+  test('a repeated column is a dictionary, or plain text when its first 1,024 values hold more than 512 distinct', () => {
+    // Prepare: columns of few values; of 513 and of 512 distinct in the first 1,024 rows (then one value); and of
+    // one value, then more distinct values than a quarter of the rows
+    const columns: Column[] = [
+      { name: 'few', kind: 'utf8', repeated: true },
+      { name: 'early', kind: 'utf8', repeated: true },
+      { name: 'edge', kind: 'utf8', repeated: true },
+      { name: 'late', kind: 'utf8', repeated: true },
+    ];
+    const rows: Row[] = Array.from({ length: 4000 }, (_, i) => ({
+      few: `v${i % 3}`,
+      early: i < 1024 ? `e${i % 513}` : 'same',
+      edge: i < 1024 ? `e${i % 512}` : 'same',
+      late: i < 2000 ? 'same' : `l${i}`,
+    }));
+    const builder = new ColumnsBuilder(columns);
+
+    // Act
+    for (const row of rows) builder.append(row);
+    const bytes = builder.encodeIpc();
+
+    // Assess
+    assert.deepEqual(
+      arrow.tableFromIPC(bytes).schema.fields.map((f) => String(f.type)),
+      ['Dictionary<Int32, Utf8>', 'Utf8', 'Dictionary<Int32, Utf8>', 'Utf8'],
+    );
+    assert.deepEqual(decodeIpc(bytes), rows);
+    assert.deepEqual(layout(bytes), layout(encodeIpc(columns, rows)));
   });
 });
 
