@@ -445,12 +445,14 @@ async function checkAndDiff(
   report: RunReport,
   current: LakeVersion,
 ): Promise<QualityCheck[]> {
-  const gate = new QualityGate();
+  // Sized for the rows each side has: grown from small, the tables' rehashing was a seventh of the commit at large.
+  const gate = new QualityGate(Object.fromEntries(TABLES.map((t) => [t, report.tables[t].rows])));
   // Rows are compared by the hash of the earlier version's format: this run wrote format 1's too when it is 1.
   const legacy = current.state !== null && current.state.digest !== DIGEST_FORMAT;
   const rowHash = (d: Digest): Fingerprinted => (legacy ? d.hash : d.row);
   for (const t of GATE_ORDER) {
-    const before = new FingerprintTable(1024, true);
+    const published = current.state ? (current.tables[t]?.files ?? []).reduce((n, f) => n + f.rows, 0) : 0;
+    const before = new FingerprintTable(published, true);
     if (current.state) {
       for await (const d of readDigests(store, current.state.runId, t)) {
         const hash = rowHash(d);
@@ -515,10 +517,13 @@ export class QualityGate {
   private readonly tables = new Map<TableName, GateTable>();
   private readonly references = new Map<Reference, { count: number; missing: number }>();
 
+  /** `rows`: how many rows each table is expected to have, to size its key table (a guess, not a limit). */
+  constructor(private readonly rows: Partial<Record<TableName, number>> = {}) {}
+
   private table(name: TableName): GateTable {
     let t = this.tables.get(name);
     if (!t) {
-      t = { rows: 0, nulls: 0, keys: new FingerprintTable(), shared: undefined, texts: undefined };
+      t = { rows: 0, nulls: 0, keys: new FingerprintTable(this.rows[name]), shared: undefined, texts: undefined };
       this.tables.set(name, t);
     }
     return t;
