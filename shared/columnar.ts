@@ -315,9 +315,9 @@ function dictionaryColumn(values: ArrayLike<Value>): arrow.Data | undefined {
 
 /**
  * Rows encoded as they come, into one growing buffer per column, then written as encodeIpc would write them all at
- * once (the same bytes). A map shard holds hundreds of thousands of plays: kept as row objects until the end, they
- * and their strings outlived young collections and were copied into the old space (110 log shards at large: scavenges
- * 1.58 → 0.74 s per 40 shards, CPU 24.8–25.7 → 22.4–23.0 s).
+ * once (the same buffers, byte for byte). A map shard holds hundreds of thousands of plays: kept as row objects until
+ * the end, they and their strings outlived young collections and were copied into the old space (110 log shards at
+ * large: scavenges 1.58 → 0.74 s per 40 shards, CPU 24.8–25.7 → 22.4–23.0 s).
  */
 export class ColumnsBuilder {
   private readonly builders: ColumnBuilder[];
@@ -337,7 +337,7 @@ export class ColumnsBuilder {
     this.length++;
   }
 
-  /** The rows' Arrow IPC stream, byte for byte what encodeIpc(columns, rows) writes. */
+  /** The rows' Arrow IPC stream, with the buffers encodeIpc(columns, rows) writes. */
   encodeIpc(): Uint8Array {
     const declared = arrowSchema(this.columns);
     const table =

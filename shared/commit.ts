@@ -445,7 +445,7 @@ async function checkAndDiff(
   report: RunReport,
   current: LakeVersion,
 ): Promise<QualityCheck[]> {
-  // Sized for the rows each side has: grown from small, the tables' rehashing was a seventh of the commit at large.
+  // Sized for the rows each side has: grown from small, their rehashing was a seventh of the commit's profile at large.
   const gate = new QualityGate(Object.fromEntries(TABLES.map((t) => [t, report.tables[t].rows])));
   // Rows are compared by the hash of the earlier version's format: this run wrote format 1's too when it is 1.
   const legacy = current.state !== null && current.state.digest !== DIGEST_FORMAT;
