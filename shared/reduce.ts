@@ -46,6 +46,7 @@ import {
   byPrecedence,
   compareColumns,
   dedupeRows,
+  joinBuckets,
   joinShuffleKey,
   matchSongs,
   PRECEDENCE_COLUMNS,
@@ -251,19 +252,22 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       TABLE_COLUMNS.time.map((c) => parts[c.name as keyof typeof parts]),
       (i) => ({ start_time: times[i] as number }),
     );
-    const [song, artist] = [rows.values('song'), rows.values('artist')];
+    // Each play to the bucket of its join key, hashed from the names' bytes (never decoded).
+    const routes = joinBuckets(
+      rows.dataAt(PLAY_COLUMN.song as Column, picked),
+      rows.dataAt(PLAY_COLUMN.artist as Column, picked),
+      run.settings.buckets,
+    );
     const byBucket: number[][] = Array.from({ length: run.settings.buckets }, () => []);
     // Plays that cannot match spread by id instead of piling into one bucket: their ids are read out, the others'
     // never are.
-    const unmatchable = picked.filter((i) => song[i] == null || artist[i] == null);
+    const unmatchable = picked.filter((_, p) => (routes[p] as number) < 0);
     const ids = rows.valuesAt(PLAY_COLUMN.songplay_id as Column, unmatchable);
     let u = 0;
-    for (const i of picked) {
-      const s = song[i];
-      const a = artist[i];
-      const key = s != null && a != null ? joinShuffleKey(s as string, a as string) : (ids[u++] as string);
-      (byBucket[bucketOf(key, run.settings.buckets)] as number[]).push(i);
-    }
+    picked.forEach((i, p) => {
+      const route = routes[p] as number;
+      (byBucket[route >= 0 ? route : bucketOf(ids[u++] as string, run.settings.buckets)] as number[]).push(i);
+    });
     byBucket.forEach((plays, b) => {
       next.addEncoded('plays', b, plays.length, () => rows.encodeIpc(SHUFFLE_COLUMNS.plays, Int32Array.from(plays)));
     });

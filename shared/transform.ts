@@ -50,6 +50,52 @@ export function partitionBucket(
 /** The join's shuffle key: both names, joined by a separator no name holds. */
 export const joinShuffleKey = (title: string, artist: string): string => `${title}\u0000${artist}`;
 
+/**
+ * bucketOf(joinShuffleKey(title, artist)) of each row of two text columns, or -1 where either is null: hashed from
+ * the texts' UTF-8 bytes, which are the code units bucketOf hashes when they are ASCII (a text with other bytes is
+ * decoded). The dimension reducers route every play so, instead of decoding two strings a play (large, 12 buckets on
+ * one thread: 14.2–18.5 → 12.0–16.0 s).
+ */
+export function joinBuckets(titles: arrow.Data, artists: arrow.Data, buckets: number): Int32Array {
+  const out = new Int32Array(titles.length);
+  const [a, b] = [textOf(titles), textOf(artists)];
+  for (let i = 0; i < out.length; i++) {
+    const x = textEntry(a, i);
+    const y = textEntry(b, i);
+    if (x < 0 || y < 0) {
+      out[i] = -1;
+      continue;
+    }
+    let h = hashAscii(a, x, 0x811c9dc5);
+    if (h !== NOT_ASCII) h = hashAscii(b, y, Math.imul(h, 0x01000193)); // the NUL between: h ^ 0 is h
+    out[i] = h === NOT_ASCII ? bucketOf(joinShuffleKey(decoded(a, x), decoded(b, y)), buckets) : (h >>> 0) % buckets;
+  }
+  return out;
+}
+
+/** hashAscii's answer for a text with a byte beyond ASCII (not an Int32: FNV's state always is one). */
+const NOT_ASCII = 0.5;
+
+/** FNV-1a continued over a text entry's bytes, or NOT_ASCII when one is not ASCII. */
+function hashAscii(text: TextBuffers, entry: number, seed: number): number {
+  let h = seed;
+  const end = text.offsets[entry + 1] as number;
+  for (let k = text.offsets[entry] as number; k < end; k++) {
+    const byte = text.bytes[k] as number;
+    if (byte > 0x7f) return NOT_ASCII;
+    h = Math.imul(h ^ byte, 0x01000193);
+  }
+  return h;
+}
+
+/** A text entry as a string. */
+const decoded = (text: TextBuffers, entry: number): string =>
+  Buffer.from(text.bytes.buffer, text.bytes.byteOffset, text.bytes.byteLength).toString(
+    'utf8',
+    text.offsets[entry] as number,
+    text.offsets[entry + 1] as number,
+  );
+
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
@@ -286,10 +332,10 @@ export function matchSongs(
   return out;
 }
 
-/** A text column's buffers, for matchSongs. */
+/** A text column's buffers, for matchSongs and joinBuckets. */
 function textOf(data: arrow.Data): TextBuffers {
   const text = textBuffers(data);
-  if (!text) throw new Error(`matchSongs takes text columns, not ${data.type}`);
+  if (!text) throw new Error(`the join takes text columns, not ${data.type}`);
   return text;
 }
 

@@ -13,6 +13,7 @@ import {
   DURATION_TOLERANCE,
   dedupeRows,
   groupsByValue,
+  joinBuckets,
   joinShuffleKey,
   matchSongs,
   partitionBucket,
@@ -657,6 +658,51 @@ describe('joinShuffleKey', () => {
   test('joins both names with a NUL separator so ("ab","c") and ("a","bc") differ', () => {
     assert.equal(joinShuffleKey('You Gotta Be', "Des'ree"), "You Gotta Be\u0000Des'ree");
     assert.notEqual(joinShuffleKey('ab', 'c'), joinShuffleKey('a', 'bc'));
+  });
+});
+
+describe('joinBuckets', () => {
+  /** Seeded names: ASCII mostly, some with accents, CJK or an emoji, some empty, some null. */
+  function names(n: number, seed: number): (string | null)[] {
+    const random = mulberry32(seed);
+    const pieces = ['a', 'Z', ' ', "'", '0', 'é', '東', '🎵', '\u0001', '~'];
+    return Array.from({ length: n }, () => {
+      if (random() < 0.1) return null;
+      const length = Math.floor(random() * 30);
+      return Array.from({ length }, () => pieces[Math.floor(random() * (random() < 0.9 ? 6 : 10))]).join('');
+    });
+  }
+  const expected = (titles: (string | null)[], artists: (string | null)[], buckets: number): number[] =>
+    titles.map((t, i) => {
+      const a = artists[i];
+      return t === null || a === null || a === undefined ? -1 : bucketOf(joinShuffleKey(t, a), buckets);
+    });
+  const utf8 = (values: (string | null)[]) => arrow.vectorFromArray(values, new arrow.Utf8()).data[0] as arrow.Data;
+
+  test("the bucket of each row's join key as bucketOf gives it, -1 where a name is null, ASCII or not", () => {
+    for (const buckets of [1, 4, 12, 7919]) {
+      // Prepare
+      const [titles, artists] = [names(3000, buckets), names(3000, buckets + 1)];
+
+      // Act
+      const routes = joinBuckets(utf8(titles), utf8(artists), buckets);
+
+      // Assess
+      assert.deepEqual([...routes], expected(titles, artists, buckets));
+    }
+  });
+
+  test('dictionary and sliced columns are read through their indices and offset', () => {
+    // Prepare: the artists as a dictionary, the titles as the second half of a longer column
+    const [titles, artists] = [names(2000, 5), names(1000, 6)];
+    const dictionary = arrow.vectorFromArray(artists, new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()));
+    const sliced = (utf8(titles) as arrow.Data).slice(1000, 1000);
+
+    // Act
+    const routes = joinBuckets(sliced, dictionary.data[0] as arrow.Data, 12);
+
+    // Assess
+    assert.deepEqual([...routes], expected(titles.slice(1000), artists, 12));
   });
 });
 
