@@ -543,6 +543,10 @@ class DictionaryBuilder implements ColumnBuilder {
   }
 }
 
+/** Bytes [from, to) of a buffer as UTF-8 text. */
+const decodeText = (bytes: Uint8Array, from: number, to: number): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', from, to);
+
 /** Reads an Arrow table back into rows (int64 and timestamps as numbers), straight from the column buffers. */
 export function fromArrow(table: arrow.Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
@@ -754,6 +758,43 @@ export class ArrowRows {
     const decoded = this.decoded.get(column.name);
     if (decoded) return pick(decoded, picks);
     return readColumn(this.gather(column, arrowType(column.kind), this.locate(picks)));
+  }
+
+  /**
+   * An order of rows by a text column, as compareValues orders its values (nulls last, texts by UTF-16 code units),
+   * read from the bytes: ASCII bytes order as their code units do; two texts of which one is not ASCII are decoded.
+   * For a sort's ties, where the column would be decoded only to break a few.
+   */
+  compareText(name: string): (r: number, s: number) => number {
+    const texts = this.batches.map((b) => {
+      const data = columnData(b, name);
+      const text = data && textBuffers(data);
+      if (text === undefined) throw new Error(`compareText takes a text column, not ${data?.type}`);
+      return text;
+    });
+    const entry = (r: number): [TextBuffers | null, number] => {
+      const k = this.chunkOf[r] as number;
+      const text = texts[k] as TextBuffers | null;
+      return [text, text ? textEntry(text, r - (this.starts[k] as number)) : -1];
+    };
+    return (r, s) => {
+      const [a, i] = entry(r);
+      const [b, j] = entry(s);
+      if (i < 0 || j < 0) return i < 0 ? (j < 0 ? 0 : 1) : -1;
+      const [x, xEnd] = [(a as TextBuffers).offsets[i] as number, (a as TextBuffers).offsets[i + 1] as number];
+      const [y, yEnd] = [(b as TextBuffers).offsets[j] as number, (b as TextBuffers).offsets[j + 1] as number];
+      const [p, q] = [(a as TextBuffers).bytes, (b as TextBuffers).bytes];
+      for (let k = 0; x + k < xEnd && y + k < yEnd; k++) {
+        const [c, d] = [p[x + k] as number, q[y + k] as number];
+        if (c > 0x7f || d > 0x7f) {
+          const [u, v] = [decodeText(p, x, xEnd), decodeText(q, y, yEnd)];
+          return u < v ? -1 : u > v ? 1 : 0;
+        }
+        if (c !== d) return c - d;
+      }
+      // One is a prefix of the other (a byte beyond ASCII after it is still a longer text).
+      return xEnd - x - (yEnd - y);
+    };
   }
 
   /**

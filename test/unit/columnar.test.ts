@@ -390,6 +390,46 @@ describe('ArrowRows: picked rows of IPC slices copied into new IPC as bytes', ()
       };
     });
 
+  test('compareText orders rows by a text column as its values order: nulls last, UTF-16 code units, any slice', () => {
+    // Prepare: slices whose texts share prefixes, hold accents, CJK and emoji (which UTF-16 orders after U+E000 and
+    // UTF-8 before) or are null; the third slice's locations form a dictionary
+    const random = mulberry32(77);
+    const pieces = ['a', 'b', 'Z', ' ', 'é', '東', '🎵', '\ue000', '\uffff'];
+    const text = () =>
+      Array.from({ length: Math.floor(random() * 5) }, () => pieces[Math.floor(random() * 9)]).join('');
+    const slice = (n: number): Row[] =>
+      Array.from({ length: n }, (_, i) => ({
+        ...(eventSlice(i, 1, 3)[0] as Row),
+        song: random() < 0.1 ? null : text(),
+      }));
+    const slices: Row[][] = [slice(300), slice(200), eventSlice(0, 400, 3)];
+    const rows = new ArrowRows(slices.map((rows) => encodeIpc(SHUFFLE_COLUMNS.events, rows)));
+    const values = [...slices.flat().map((r) => r.song), ...slices.flat().map((r) => r.location)];
+    const byValue = (a: unknown, b: unknown) =>
+      a === b ? 0 : a == null ? 1 : b == null ? -1 : (a as string) < (b as string) ? -1 : 1;
+
+    for (const [name, offset] of [
+      ['song', 0],
+      ['location', rows.length],
+    ] as const) {
+      // Act
+      const compare = rows.compareText(name);
+
+      // Assess: the sign for every pair of 900 rows
+      for (let r = 0; r < rows.length; r++) {
+        for (let s = 0; s < rows.length; s++) {
+          const expected = byValue(values[offset + r], values[offset + s]);
+          assert.equal(Math.sign(compare(r, s)), expected, `${name} ${r} ${s}`);
+        }
+      }
+    }
+  });
+
+  test('compareText refuses a column that is not text', () => {
+    const rows = new ArrowRows([encodeIpc(SHUFFLE_COLUMNS.events, eventSlice(0, 10, 3))]);
+    assert.throws(() => rows.compareText('line'), /compareText takes a text column, not Int32/);
+  });
+
   test('picks in any order, repeated, across slices: rows equal to the picked rows, columns read out equal, in any order', () => {
     // Prepare: three slices; the third has too many locations for a dictionary, so that column is mixed
     const columns = SHUFFLE_COLUMNS.events;

@@ -719,6 +719,20 @@ describe('sortOrder', () => {
 
   const ids = (rows: Row[]) => rows.map((r) => r.id);
 
+  test('ties of every column are broken by the order given last, before arrival', () => {
+    // Prepare: times with ties, and an order of the rows by a text the columns do not hold (descending)
+    const times = [30, 10, 30, 10, 30];
+    const texts = ['b', 'x', 'c', 'x', 'a'];
+
+    // Act
+    const order = sortOrder(times.length, [times], (i, j) =>
+      (texts[j] as string) < (texts[i] as string) ? -1 : texts[i] === texts[j] ? 0 : 1,
+    );
+
+    // Assess: 10s first (their texts tie: arrival), then the 30s by text descending
+    assert.deepEqual([...order], [1, 3, 2, 0, 4]);
+  });
+
   test('numbers: by the first column, ties by the next, then by arrival; the input is left as it was', () => {
     // Prepare
     const rows: Row[] = [
