@@ -282,29 +282,56 @@ export function matchSongs(
   length: ArrayLike<Value>,
   songs: readonly Row[],
 ): { song_id: (string | null)[]; artist_id: (string | null)[] } {
-  // Each distinct (title, artist name): its bytes and its songs; names whose fingerprints collide are chained.
-  const names: { title: Uint8Array; artist: Uint8Array; songs: Row[]; next: number }[] = [];
+  // Each distinct (title, artist name): its bytes and its songs, in flat arrays (a play's lookup followed a chain of
+  // objects, a cache miss at each step); names whose fingerprints collide are chained.
   const index = new FingerprintTable(songs.length, true);
-  for (const s of songs) {
+  const nameBytes: Uint8Array[] = [];
+  const next: number[] = [];
+  const nameOf = new Int32Array(songs.length);
+  songs.forEach((s, k) => {
     const title = Buffer.from(s.title as string, 'utf8');
     const name = Buffer.from(s.artist_name as string, 'utf8');
     fingerprintPair(title, 0, title.length, name, 0, name.length);
     const slot = index.add(PAIR.hi, PAIR.lo);
     let at = index.added ? -1 : (index.valueHi[slot] as number);
-    while (at >= 0 && !(sameBytes(names[at]?.title, title) && sameBytes(names[at]?.artist, name))) {
-      at = (names[at] as { next: number }).next;
+    while (at >= 0 && !(sameBytes(nameBytes[2 * at], title) && sameBytes(nameBytes[2 * at + 1], name))) {
+      at = next[at] as number;
     }
-    if (at >= 0) (names[at] as { songs: Row[] }).songs.push(s);
-    else {
-      names.push({ title, artist: name, songs: [s], next: index.added ? -1 : (index.valueHi[slot] as number) });
-      index.valueHi[slot] = names.length - 1;
+    if (at < 0) {
+      at = next.length;
+      nameBytes.push(title, name);
+      next.push(index.added ? -1 : (index.valueHi[slot] as number));
+      index.valueHi[slot] = at;
     }
-  }
+    nameOf[k] = at;
+  });
+  // The names' bytes end to end (title, then artist), and each name's songs in song order: [first[e], first[e + 1]).
+  const ends = new Int32Array(nameBytes.length + 1);
+  nameBytes.forEach((b, j) => {
+    ends[j + 1] = (ends[j] as number) + b.length;
+  });
+  const bytes = new Uint8Array(ends[nameBytes.length] as number);
+  nameBytes.forEach((b, j) => {
+    bytes.set(b, ends[j]);
+  });
+  const first = new Int32Array(next.length + 1);
+  for (const e of nameOf) first[e + 1] = (first[e + 1] as number) + 1;
+  for (let e = 0; e < next.length; e++) first[e + 1] = (first[e + 1] as number) + (first[e] as number);
+  const filled = first.slice(0, next.length);
+  const bySong: Row[] = new Array(songs.length);
+  const durations = new Float64Array(songs.length);
+  songs.forEach((s, k) => {
+    const at = (filled[nameOf[k] as number] as number)++;
+    bySong[at] = s;
+    durations[at] = s.duration as number;
+  });
+
   const titles = textOf(song);
   const artists = textOf(artist);
-  const out = { song_id: [] as (string | null)[], artist_id: [] as (string | null)[] };
-  for (let i = 0; i < song.length; i++) {
-    let best: Row | undefined;
+  const n = song.length;
+  const out = { song_id: new Array<string | null>(n), artist_id: new Array<string | null>(n) };
+  for (let i = 0; i < n; i++) {
+    let best = -1;
     let bestDiff = Number.POSITIVE_INFINITY;
     const played = length[i];
     const t = textEntry(titles, i);
@@ -314,26 +341,36 @@ export function matchSongs(
       const [a0, a1] = [artists.offsets[a] as number, artists.offsets[a + 1] as number];
       fingerprintPair(titles.bytes, t0, t1, artists.bytes, a0, a1);
       const slot = index.find(PAIR.hi, PAIR.lo);
-      for (let at = slot < 0 ? -1 : (index.valueHi[slot] as number); at >= 0; ) {
-        const entry = names[at] as (typeof names)[number];
-        at = entry.next;
-        if (!equalBytes(entry.title, titles.bytes, t0, t1) || !equalBytes(entry.artist, artists.bytes, a0, a1))
+      for (let at = slot < 0 ? -1 : (index.valueHi[slot] as number); at >= 0; at = next[at] as number) {
+        const [n0, n1, n2] = [ends[2 * at] as number, ends[2 * at + 1] as number, ends[2 * at + 2] as number];
+        if (!sameRange(bytes, n0, n1, titles.bytes, t0, t1) || !sameRange(bytes, n1, n2, artists.bytes, a0, a1))
           continue;
-        for (const s of entry.songs) {
-          const diff = Math.abs((played as number) - (s.duration as number));
+        for (let k = first[at] as number; k < (first[at + 1] as number); k++) {
+          const diff = Math.abs((played as number) - (durations[k] as number));
           if (diff >= DURATION_TOLERANCE) continue;
-          if (diff < bestDiff || (diff === bestDiff && (s.song_id as string) < ((best as Row).song_id as string))) {
-            best = s;
+          if (
+            diff < bestDiff ||
+            (diff === bestDiff && ((bySong[k] as Row).song_id as string) < ((bySong[best] as Row).song_id as string))
+          ) {
+            best = k;
             bestDiff = diff;
           }
         }
         break;
       }
     }
-    out.song_id.push(best ? (best.song_id as string) : null);
-    out.artist_id.push(best ? (best.artist_id as string) : null);
+    const matched = best < 0 ? undefined : (bySong[best] as Row);
+    out.song_id[i] = matched ? (matched.song_id as string) : null;
+    out.artist_id[i] = matched ? (matched.artist_id as string) : null;
   }
   return out;
+}
+
+/** Whether a[from, to) and b[at, end) hold the same bytes. */
+function sameRange(a: Uint8Array, from: number, to: number, b: Uint8Array, at: number, end: number): boolean {
+  if (to - from !== end - at) return false;
+  for (let k = 0; k < to - from; k++) if (a[from + k] !== b[at + k]) return false;
+  return true;
 }
 
 /** A text column's buffers, for matchSongs and joinBuckets. */
