@@ -4,6 +4,7 @@
  * bucket.
  */
 import type { Row, Value } from './columnar.ts';
+import { hourOf } from './time.ts';
 
 /** How many top songs a report shows. */
 export const TOP_SONGS = 10;
@@ -42,7 +43,7 @@ export function bucketInsights(
   const plays = new Map<string, number>();
   const { start_time, level, song_id } = songplays;
   for (let i = 0; i < start_time.length; i++) {
-    (out.playsByHour[new Date(start_time[i] as number).getUTCHours()] as number)++;
+    (out.playsByHour[hourOf(start_time[i] as number)] as number)++;
     bump(out.playsByLevel, level[i]);
     const id = song_id[i];
     if (id != null) {

@@ -14,6 +14,10 @@ export interface TimeParts {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** The UTC hour of an epoch-millisecond timestamp, as getUTCHours gives it without making a Date. */
+export const hourOf = (ms: number): number => Math.floor((ms - Math.floor(ms / DAY_MS) * DAY_MS) / HOUR_MS);
 
 /** Breaks an epoch-millisecond timestamp into the time table's columns. */
 export function timeParts(ms: number): TimeParts {
@@ -79,7 +83,7 @@ export function timeColumns(ms: ArrayLike<number>): TimeColumns {
       dayStart = start;
       day = timeParts(start);
     }
-    out.hour[i] = Math.floor((t - start) / 3_600_000);
+    out.hour[i] = Math.floor((t - start) / HOUR_MS);
     out.day[i] = day.day;
     out.week[i] = day.week;
     out.month[i] = day.month;

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generate } from '../../cli/generate.ts';
+import type { Insights } from '../../shared/insights.ts';
 import { duck, readLake } from '../support/lake.ts';
 import { computeExpected, type ExpectedTables } from '../support/oracle.ts';
 import { runEtl, tempDir } from '../support/run.ts';
@@ -52,6 +53,45 @@ describe('generated data end to end', () => {
 
   test('every table equals the oracle', () => {
     for (const table of TABLES) assert.deepEqual(lake[table], expected[table], table);
+  });
+
+  test("the run report's insights are the oracle's tables counted: plays by hour and level, users by level, top songs", () => {
+    // Prepare: the counts from the oracle's tables (a null level counts as "(unknown)")
+    const count = (keys: (string | null)[]) => {
+      const counts: Record<string, number> = {};
+      for (const k of keys) counts[k ?? '(unknown)'] = (counts[k ?? '(unknown)'] ?? 0) + 1;
+      return counts;
+    };
+    const hours = Array.from({ length: 24 }, () => 0);
+    for (const p of expected.songplays) {
+      const h = new Date(p.start_time).getUTCHours();
+      hours[h] = (hours[h] as number) + 1;
+    }
+    const plays = count(expected.songplays.flatMap((p) => (p.song_id === null ? [] : [p.song_id])));
+    const top = Object.entries(plays)
+      .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
+      .slice(0, 10);
+    const titles = new Map(expected.songs.map((s) => [s.song_id, s.title]));
+
+    // Act
+    const insights = many.report.insights as Insights;
+
+    // Assess
+    assert.deepEqual(insights.playsByHour, hours);
+    assert.equal(
+      hours.reduce((a, b) => a + b, 0),
+      expected.songplays.length,
+    );
+    assert.deepEqual(insights.playsByLevel, count(expected.songplays.map((p) => p.level)));
+    assert.deepEqual(insights.usersByLevel, count(expected.users.map((u) => u.level)));
+    assert.equal(
+      insights.matchedPlays,
+      Object.values(plays).reduce((a, b) => a + b, 0),
+    );
+    assert.deepEqual(
+      insights.topSongs.map((s) => [s.song_id, s.plays, s.title]),
+      top.map(([id, n]) => [id, n, titles.get(id) ?? '']),
+    );
   });
 
   test("songplays files are in time order, then by id; each other table's files in key order", async () => {

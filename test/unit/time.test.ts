@@ -2,7 +2,7 @@
 // weekday (docs/contract.md, "time"). The brute-force check compares with an independent ISO-week computation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { monthCalendar, type TimeParts, timeColumns, timeParts } from '../../shared/time.ts';
+import { hourOf, monthCalendar, type TimeParts, timeColumns, timeParts } from '../../shared/time.ts';
 import { mulberry32 } from '../support/chunks.ts';
 
 const DAY_MS = 86_400_000;
@@ -198,6 +198,23 @@ describe('monthCalendar', () => {
 
     // Assess
     assert.equal(stamps.length, 2003 * 36 + 5000);
+    assert.deepEqual(mismatches, []);
+  });
+});
+
+describe('hourOf', () => {
+  test('gives getUTCHours of every hour edge of two days either side of 1970, and of seeded stamps over ±270,000 years', () => {
+    // Prepare
+    const stamps: number[] = [];
+    for (let h = -48; h <= 48; h++) stamps.push(h * 3_600_000 - 1, h * 3_600_000, h * 3_600_000 + 1);
+    const random = mulberry32(24);
+    for (let i = 0; i < 20000; i++) stamps.push(Math.floor((random() * 2 - 1) * 8.64e15));
+
+    // Act
+    const mismatches = stamps.filter((ms) => hourOf(ms) !== new Date(ms).getUTCHours());
+
+    // Assess
+    assert.equal(stamps.length, 97 * 3 + 20000);
     assert.deepEqual(mismatches, []);
   });
 });
