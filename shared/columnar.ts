@@ -890,11 +890,7 @@ export class ArrowRows {
     if (n === 0) return arrow.tableToIPC(new arrow.Table(declared), 'stream');
     const picked = this.locate(picks);
     const children = columns.map((c, j) => this.gather(c, (declared.fields[j] as arrow.Field).type, picked));
-    const schema = new arrow.Schema(
-      columns.map((c, i) => new arrow.Field(c.name, (children[i] as arrow.Data).type, true)),
-    );
-    const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
-    return arrow.tableToIPC(new arrow.Table(schema, new arrow.RecordBatch(schema, data)), 'stream');
+    return arrow.tableToIPC(tableOf(columns, children, n), 'stream');
   }
 
   /** Each pick's batch and row in it. */

@@ -254,19 +254,29 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
       rows.dataAt(PLAY_COLUMN.artist as Column, picked),
       run.settings.buckets,
     );
-    const byBucket: number[][] = Array.from({ length: run.settings.buckets }, () => []);
     // Plays that cannot match spread by id instead of piling into one bucket: their ids are read out, the others'
     // never are.
     const unmatchable = picked.filter((_, p) => (routes[p] as number) < 0);
     const ids = rows.valuesAt(PLAY_COLUMN.songplay_id as Column, unmatchable);
     let u = 0;
+    routes.forEach((route, p) => {
+      if (route < 0) routes[p] = bucketOf(ids[u++] as string, run.settings.buckets);
+    });
+    // Each bucket's plays in their order, by counting: where a bucket's plays start, then the plays.
+    const starts = new Int32Array(run.settings.buckets + 1);
+    for (const b of routes) starts[b + 1] = (starts[b + 1] as number) + 1;
+    for (let b = 0; b < run.settings.buckets; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
+    const byBucket = new Int32Array(picked.length);
+    const filled = starts.slice(0, run.settings.buckets);
     picked.forEach((i, p) => {
-      const route = routes[p] as number;
-      (byBucket[route >= 0 ? route : bucketOf(ids[u++] as string, run.settings.buckets)] as number[]).push(i);
+      const b = routes[p] as number;
+      byBucket[filled[b] as number] = i;
+      filled[b] = (filled[b] as number) + 1;
     });
-    byBucket.forEach((plays, b) => {
-      next.addEncoded('plays', b, plays.length, () => rows.encodeIpc(SHUFFLE_COLUMNS.plays, Int32Array.from(plays)));
-    });
+    for (let b = 0; b < run.settings.buckets; b++) {
+      const plays = byBucket.subarray(starts[b], starts[b + 1]);
+      next.addEncoded('plays', b, plays.length, () => rows.encodeIpc(SHUFFLE_COLUMNS.plays, plays));
+    }
     stats.shuffleBytes = await next.write(store, run.runId, `r${bucket}`);
     stats.rowsOut = Object.values(next.rowCounts()).reduce((n, c) => n + c, 0);
   } else {

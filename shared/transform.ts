@@ -182,13 +182,15 @@ export function dedupeRows(
     members[filled[g] as number] = i;
     filled[g] = (filled[g] as number) + 1;
   }
-  const kept: number[] = [];
+  // At most every row is kept: filled in place, not pushed (a push per row cost a fifth of the dedupe).
+  const kept = new Int32Array(n);
+  let keptCount = 0;
   const winners = new Int32Array(count);
   for (let g = 0; g < count; g++) {
     const from = starts[g] as number;
     const to = starts[g + 1] as number;
     if (to - from === 1) {
-      kept.push(members[from] as number);
+      kept[keptCount++] = members[from] as number;
       winners[g] = members[from] as number;
       continue;
     }
@@ -200,12 +202,12 @@ export function dedupeRows(
     }
     let best = -1;
     for (const i of bySource.values()) {
-      kept.push(i);
+      kept[keptCount++] = i;
       if (best < 0 || compare(i, best) < 0) best = i;
     }
     winners[g] = best;
   }
-  return { kept: Int32Array.from(kept), winners };
+  return { kept: kept.slice(0, keptCount), winners };
 }
 
 /** Order of two column values: numbers before texts, nulls last; texts by UTF-16 code units. */
