@@ -924,8 +924,9 @@ const columnData = (batch: arrow.RecordBatch, name: string): arrow.Data | null =
 
 /** A column's values at the given row numbers, in their order. */
 export function pick<T>(values: ArrayLike<T>, picks: ArrayLike<number>): T[] {
-  const out: T[] = [];
-  for (let p = 0; p < picks.length; p++) out.push(values[picks[p] as number] as T);
+  // Made at its length: a push per value cost 4 times as much (see joined).
+  const out: T[] = new Array(picks.length);
+  for (let p = 0; p < picks.length; p++) out[p] = values[picks[p] as number] as T;
   return out;
 }
 
