@@ -427,7 +427,7 @@ class TextBuilder implements ColumnBuilder {
   private length = 0;
   /** The texts since the last flush, and them joined: one UTF-8 write a block when they are all ASCII. */
   private readonly block: string[] = [];
-  private joined = '';
+  private pending = '';
 
   append(value: Value): void {
     const i = this.length++;
@@ -444,12 +444,12 @@ class TextBuilder implements ColumnBuilder {
       this.validity[i >> 3] = (this.validity[i >> 3] as number) | (1 << (i & 7));
     }
     this.block.push(text);
-    this.joined += text;
+    this.pending += text;
     if (this.block.length === ENCODE_BLOCK) this.flush();
   }
 
   private flush(): void {
-    const joined = this.joined;
+    const joined = this.pending;
     if (this.at + joined.length * 3 > this.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.at + joined.length * 3));
       this.bytes.copy(grown, 0, 0, this.at);
@@ -462,7 +462,7 @@ class TextBuilder implements ColumnBuilder {
       this.offsets[++i] = this.at;
     }
     this.block.length = 0;
-    this.joined = '';
+    this.pending = '';
   }
 
   finish(_column: Column, type: arrow.DataType): arrow.Data {
