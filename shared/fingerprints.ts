@@ -255,6 +255,23 @@ export function textEntry(text: TextBuffers, i: number): number {
   return text.indices ? (text.indices[i] as number) : i;
 }
 
+/** A text column's entry as a string. */
+export function entryText(text: TextBuffers, entry: number): string {
+  const { bytes, offsets } = text;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+    'utf8',
+    offsets[entry] as number,
+    offsets[entry + 1] as number,
+  );
+}
+
+/** Whether a[from, to) and b[at, end) hold the same bytes. */
+export function sameRange(a: Uint8Array, from: number, to: number, b: Uint8Array, at: number, end: number): boolean {
+  if (to - from !== end - at) return false;
+  for (let k = 0; k < to - from; k++) if (a[from + k] !== b[at + k]) return false;
+  return true;
+}
+
 /** Fingerprints of a text column (plain UTF-8 or a dictionary of it), read from its buffers. */
 export function fingerprintColumn(chunks: readonly arrow.Data[]): Fingerprinted {
   const length = chunks.reduce((n, d) => n + d.length, 0);

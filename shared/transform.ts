@@ -1,15 +1,28 @@
 /** The reducers' pure transforms: hashing, precedence, dedupe, and the songplays join. */
 import type * as arrow from 'apache-arrow';
 import type { Row, Value } from './columnar.ts';
-import { FingerprintTable, fingerprintPair, PAIR, type TextBuffers, textBuffers, textEntry } from './fingerprints.ts';
+import {
+  entryText,
+  FingerprintTable,
+  fingerprintPair,
+  PAIR,
+  sameRange,
+  type TextBuffers,
+  textBuffers,
+  textEntry,
+} from './fingerprints.ts';
 import { partitionPath } from './keys.ts';
+
+/** FNV-1a's offset basis and prime (32 bits). */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 /** FNV-1a over UTF-16 code units: a stable bucket for a key on every machine and run. */
 export function bucketOf(key: string, buckets: number): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
   return (h >>> 0) % buckets;
 }
@@ -66,9 +79,10 @@ export function joinBuckets(titles: arrow.Data, artists: arrow.Data, buckets: nu
       out[i] = -1;
       continue;
     }
-    let h = hashAscii(a, x, 0x811c9dc5);
-    if (h !== NOT_ASCII) h = hashAscii(b, y, Math.imul(h, 0x01000193)); // the NUL between: h ^ 0 is h
-    out[i] = h === NOT_ASCII ? bucketOf(joinShuffleKey(decoded(a, x), decoded(b, y)), buckets) : (h >>> 0) % buckets;
+    let h = hashAscii(a, x, FNV_OFFSET);
+    if (h !== NOT_ASCII) h = hashAscii(b, y, Math.imul(h, FNV_PRIME)); // the NUL between: h ^ 0 is h
+    out[i] =
+      h === NOT_ASCII ? bucketOf(joinShuffleKey(entryText(a, x), entryText(b, y)), buckets) : (h >>> 0) % buckets;
   }
   return out;
 }
@@ -83,18 +97,10 @@ function hashAscii(text: TextBuffers, entry: number, seed: number): number {
   for (let k = text.offsets[entry] as number; k < end; k++) {
     const byte = text.bytes[k] as number;
     if (byte > 0x7f) return NOT_ASCII;
-    h = Math.imul(h ^ byte, 0x01000193);
+    h = Math.imul(h ^ byte, FNV_PRIME);
   }
   return h;
 }
-
-/** A text entry as a string. */
-const decoded = (text: TextBuffers, entry: number): string =>
-  Buffer.from(text.bytes.buffer, text.bytes.byteOffset, text.bytes.byteLength).toString(
-    'utf8',
-    text.offsets[entry] as number,
-    text.offsets[entry + 1] as number,
-  );
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -366,13 +372,6 @@ export function matchSongs(
     out.artist_id[i] = matched ? (matched.artist_id as string) : null;
   }
   return out;
-}
-
-/** Whether a[from, to) and b[at, end) hold the same bytes. */
-function sameRange(a: Uint8Array, from: number, to: number, b: Uint8Array, at: number, end: number): boolean {
-  if (to - from !== end - at) return false;
-  for (let k = 0; k < to - from; k++) if (a[from + k] !== b[at + k]) return false;
-  return true;
 }
 
 /** A text column's buffers, for matchSongs and joinBuckets. */
