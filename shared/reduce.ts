@@ -42,6 +42,7 @@ import { noUsage, type ObjectStore, openStore, type StoreUsage } from './store.t
 import { monthCalendar, timeColumns } from './time.ts';
 import {
   bucketOf,
+  byClass,
   byLatest,
   byPrecedence,
   compareColumns,
@@ -262,17 +263,9 @@ export async function reduceBucket(event: ReduceEvent): Promise<{ bucket: number
     routes.forEach((route, p) => {
       if (route < 0) routes[p] = bucketOf(ids[u++] as string, run.settings.buckets);
     });
-    // Each bucket's plays in their order, by counting: where a bucket's plays start, then the plays.
-    const starts = new Int32Array(run.settings.buckets + 1);
-    for (const b of routes) starts[b + 1] = (starts[b + 1] as number) + 1;
-    for (let b = 0; b < run.settings.buckets; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
-    const byBucket = new Int32Array(picked.length);
-    const filled = starts.slice(0, run.settings.buckets);
-    picked.forEach((i, p) => {
-      const b = routes[p] as number;
-      byBucket[filled[b] as number] = i;
-      filled[b] = (filled[b] as number) + 1;
-    });
+    // Each bucket's plays in their order.
+    const { starts, members } = byClass(routes, run.settings.buckets);
+    const byBucket = members.map((p) => picked[p] as number);
     for (let b = 0; b < run.settings.buckets; b++) {
       const plays = byBucket.subarray(starts[b], starts[b + 1]);
       next.addEncoded('plays', b, plays.length, () => rows.encodeIpc(SHUFFLE_COLUMNS.plays, plays));

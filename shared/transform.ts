@@ -174,20 +174,7 @@ export function dedupeRows(
   compare: (i: number, j: number) => number,
 ): { kept: Int32Array; winners: Int32Array } {
   const { groupOf, count } = groups;
-  // Each group's rows in order, by counting: where a group's rows start, then the rows.
-  const starts = new Int32Array(count + 1);
-  for (let i = 0; i < n; i++) {
-    const g = (groupOf[i] as number) + 1;
-    starts[g] = (starts[g] as number) + 1;
-  }
-  for (let g = 0; g < count; g++) starts[g + 1] = (starts[g + 1] as number) + (starts[g] as number);
-  const members = new Int32Array(n);
-  const filled = starts.slice(0, count);
-  for (let i = 0; i < n; i++) {
-    const g = groupOf[i] as number;
-    members[filled[g] as number] = i;
-    filled[g] = (filled[g] as number) + 1;
-  }
+  const { starts, members } = byClass(groupOf.subarray(0, n), count);
   // At most every row is kept: filled in place, not pushed (a push per row cost a fifth of the dedupe).
   const kept = new Int32Array(n);
   let keptCount = 0;
@@ -214,6 +201,27 @@ export function dedupeRows(
     winners[g] = best;
   }
   return { kept: kept.slice(0, keptCount), winners };
+}
+
+/**
+ * Positions grouped by their class (0 to count - 1), each class's in order, by counting: class c's positions are
+ * members[starts[c], starts[c + 1]).
+ */
+export function byClass(classOf: ArrayLike<number>, count: number): { starts: Int32Array; members: Int32Array } {
+  const starts = new Int32Array(count + 1);
+  for (let i = 0; i < classOf.length; i++) {
+    const c = (classOf[i] as number) + 1;
+    starts[c] = (starts[c] as number) + 1;
+  }
+  for (let c = 0; c < count; c++) starts[c + 1] = (starts[c + 1] as number) + (starts[c] as number);
+  const members = new Int32Array(classOf.length);
+  const filled = starts.slice(0, count);
+  for (let i = 0; i < classOf.length; i++) {
+    const c = classOf[i] as number;
+    members[filled[c] as number] = i;
+    filled[c] = (filled[c] as number) + 1;
+  }
+  return { starts, members };
 }
 
 /** Order of two column values: numbers before texts, nulls last; texts by UTF-16 code units. */
@@ -322,17 +330,9 @@ export function matchSongs(
   nameBytes.forEach((b, j) => {
     bytes.set(b, ends[j]);
   });
-  const first = new Int32Array(next.length + 1);
-  for (const e of nameOf) first[e + 1] = (first[e + 1] as number) + 1;
-  for (let e = 0; e < next.length; e++) first[e + 1] = (first[e + 1] as number) + (first[e] as number);
-  const filled = first.slice(0, next.length);
-  const bySong: Row[] = new Array(songs.length);
-  const durations = new Float64Array(songs.length);
-  songs.forEach((s, k) => {
-    const at = (filled[nameOf[k] as number] as number)++;
-    bySong[at] = s;
-    durations[at] = s.duration as number;
-  });
+  const { starts: first, members } = byClass(nameOf, next.length);
+  const bySong = Array.from(members, (k) => songs[k] as Row);
+  const durations = Float64Array.from(bySong, (s) => s.duration as number);
 
   const titles = textOf(song);
   const artists = textOf(artist);

@@ -7,6 +7,7 @@ import type { Row } from '../../shared/columnar.ts';
 import { TABLE_COLUMNS } from '../../shared/schemas.ts';
 import {
   bucketOf,
+  byClass,
   byLatest,
   byPrecedence,
   compareColumns,
@@ -658,6 +659,14 @@ describe('joinShuffleKey', () => {
   test('joins both names with a NUL separator so ("ab","c") and ("a","bc") differ', () => {
     assert.equal(joinShuffleKey('You Gotta Be', "Des'ree"), "You Gotta Be\u0000Des'ree");
     assert.notEqual(joinShuffleKey('ab', 'c'), joinShuffleKey('a', 'bc'));
+  });
+});
+
+describe('byClass', () => {
+  test('positions grouped by class, in order within each, empty classes included', () => {
+    const { starts, members } = byClass([2, 0, 2, 3, 0, 2], 4);
+    assert.deepEqual([...starts], [0, 2, 2, 5, 6]);
+    assert.deepEqual([...members], [1, 4, 0, 2, 5, 3]);
   });
 });
 
